@@ -1,0 +1,133 @@
+"""Great Expectations suites built from the contracts, run on DuckDB through the loader's own connection.
+
+GX 1.24 has no DuckDB dialect. Two small, guarded patches make its SQL path work (see ../shared/stack-notes.md
+and tests/expectations/test_suite.py, which fails if a GX upgrade changes what they touch):
+
+- DuckDB joins the dialects whose connection GX keeps open, so results are fetched before any rollback;
+- regex expectations use DuckDB's ``regexp_matches`` (a partial match: the contract's regexes are anchored).
+
+GX shares the loader's connection (a cursor of it), so the staged table is validated where it was written, with no
+second process or file lock. GX gives the verdict and the count of failing rows for every rule; the rows themselves
+come from the same rule's SQL (:mod:`expectations.validate`) and the two counts must agree.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from expectations.contract import Rule
+
+_patched = False
+
+
+def _patch_gx() -> None:
+    global _patched
+    if _patched:
+        return
+    import sqlalchemy as sa
+    from great_expectations.execution_engine import sqlalchemy_execution_engine as see
+    from great_expectations.expectations.metrics import util as mutil
+
+    class _DuckDBName(str):
+        value = "duckdb"
+
+    see._PERSISTED_CONNECTION_DIALECTS = (*see._PERSISTED_CONNECTION_DIALECTS, _DuckDBName("duckdb"))
+    original = mutil.get_dialect_regex_expression
+
+    def regex_expression(column: Any, regex: str, dialect: Any, positive: bool = True) -> Any:
+        if getattr(dialect, "name", None) == "duckdb":
+            expr = sa.func.regexp_matches(column, sa.literal(regex))
+            return expr if positive else sa.not_(expr)
+        return original(column, regex, dialect, positive)
+
+    for module in (
+        "column_values_match_regex",
+        "column_values_not_match_regex",
+        "column_values_match_regex_list",
+        "column_values_not_match_regex_list",
+    ):
+        mod = importlib.import_module(f"great_expectations.expectations.metrics.column_map_metrics.{module}")
+        mod.get_dialect_regex_expression = regex_expression
+    _patched = True
+
+
+def expectation_for(rule: Rule) -> Any:
+    """The GX expectation that checks ``rule``: a native one where GX has it, else the rule's own SQL."""
+    import great_expectations.expectations as gxe
+
+    meta = {"rule_id": rule.id}
+    col = rule.columns[0]
+    if rule.kind == "required":
+        return gxe.ExpectColumnValuesToNotBeNull(column=f"{col}__raw", meta=meta)
+    if rule.kind == "codes":
+        return gxe.ExpectColumnValuesToBeInSet(column=f"{col}__raw", value_set=list(rule.codes), meta=meta)
+    if rule.kind == "format":
+        return gxe.ExpectColumnValuesToMatchRegex(column=f"{col}__raw", regex=rule.regex, meta=meta)
+    if rule.kind == "range":
+        return gxe.ExpectColumnValuesToBeBetween(
+            column=col, min_value=rule.min, max_value=rule.max, meta=meta
+        )
+    clause = "QUALIFY" if rule.kind == "unique" else "WHERE"
+    return gxe.UnexpectedRowsExpectation(
+        unexpected_rows_query=f"SELECT _line FROM {{batch}} {clause} {rule.fails_when}",
+        description=rule.message,
+        meta=meta,
+    )
+
+
+@dataclass(frozen=True)
+class GxOutcome:
+    rule_id: str
+    expectation: str
+    success: bool
+    failing_rows: int
+
+
+def run_suite(con: duckdb.DuckDBPyConnection, table: str, rules: list[Rule], suite_name: str) -> list[GxOutcome]:
+    """Validate ``table`` (``schema.name``) against a suite of ``rules`` with GX; one outcome per rule."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    import great_expectations as gx
+    from duckdb_engine import ConnectionWrapper
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    _patch_gx()
+    schema, name = table.split(".")
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    def new_cursor() -> ConnectionWrapper:
+        return ConnectionWrapper(con.cursor())
+
+    source = context.data_sources.add_sql(
+        "warehouse", connection_string="duckdb:///:memory:", kwargs={"creator": new_cursor}
+    )
+    try:
+        asset = source.add_table_asset(name, table_name=name, schema_name=schema)
+        batch = asset.add_batch_definition_whole_table("extract")
+        suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
+        for rule in rules:
+            suite.add_expectation(expectation_for(rule))
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite_name, data=batch, suite=suite)
+        )
+        result = definition.run(result_format="SUMMARY")
+        outcomes = []
+        for r in result.results:
+            cfg = r.expectation_config
+            failing = r.result.get("unexpected_count")
+            if failing is None:
+                failing = r.result.get("observed_value") or 0
+            if r.exception_info and r.exception_info.get("raised_exception"):
+                raise RuntimeError(
+                    f"GX could not evaluate {cfg.meta['rule_id']}: {r.exception_info.get('exception_message')}"
+                )
+            outcomes.append(GxOutcome(cfg.meta["rule_id"], cfg.type, bool(r.success), int(failing)))
+        return outcomes
+    finally:
+        # The pool rolls back and closes its cursors itself; closing them first makes it log errors.
+        source.get_engine().dispose()

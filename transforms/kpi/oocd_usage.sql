@@ -1,0 +1,86 @@
+-- kpi.oocd_usage
+-- Grain: one row per local authority and financial year.
+-- Out-of-court disposals (domain.md 4.1, 4.2): how police resolved children's offences, by the Home Office outcome
+-- groups, and how many OOCD interventions the YOS completed. No national LA-level OOCD figures are published
+-- (HMIP/HMICFRS 2025); this is the partnership's own.
+--   formal OOCD    = youth caution and youth conditional caution (outcome 2; conditional when Child Gravity Matrix 4)
+--   informal OOCD  = community resolution (outcome 8)
+--   diversion      = Outcome 22 and Outcome 23 (deferred prosecution)
+--   charged        = charged or summonsed (outcome 1)
+-- oocd_share_pct is OOCDs of all OOCDs plus charges. Completion (YJB KPI 6) counts OOCD interventions that ended in
+-- the year and how many ended 'completed'.
+-- Inputs: core.police_outcomes, core.yos_interventions.
+create or replace view kpi.oocd_usage as
+with
+
+outcomes as (
+    select
+        home_la_code as la_code,
+        year(outcome_date) - (month(outcome_date) < 4)::integer as fy_start,
+        outcome_type,
+        child_gravity_matrix
+    from core.police_outcomes
+),
+
+by_type as (
+    select
+        la_code,
+        fy_start,
+        count(*) filter (where outcome_type = 2 and coalesce(child_gravity_matrix, 0) <> 4) as youth_cautions,
+        count(*) filter (where outcome_type = 2 and child_gravity_matrix = 4) as youth_conditional_cautions,
+        count(*) filter (where outcome_type = 8) as community_resolutions,
+        count(*) filter (where outcome_type = 22) as outcome_22,
+        count(*) filter (where outcome_type = 23) as outcome_23,
+        count(*) filter (where outcome_type = 1) as charged
+    from outcomes
+    group by all
+),
+
+completion as (
+    select
+        home_la_code as la_code,
+        year(end_date) - (month(end_date) < 4)::integer as fy_start,
+        count(*) as oocd_interventions_ended,
+        count(*) filter (where end_reason = 'completed') as oocd_interventions_completed
+    from core.yos_interventions
+    where intervention_type in ('community_resolution', 'outcome_22', 'youth_caution', 'youth_conditional_caution')
+        and end_date is not null
+    group by all
+),
+
+final as (
+    select
+        t.la_code,
+        t.fy_start || '-' || lpad(((t.fy_start + 1) % 100)::varchar, 2, '0') as financial_year,
+        t.youth_cautions + t.youth_conditional_cautions as formal_oocd,
+        t.community_resolutions as informal_oocd,
+        t.outcome_22 + t.outcome_23 as diversion,
+        t.youth_cautions,
+        t.youth_conditional_cautions,
+        t.community_resolutions,
+        t.outcome_22,
+        t.outcome_23,
+        t.charged,
+        t.youth_cautions + t.youth_conditional_cautions + t.community_resolutions + t.outcome_22 + t.outcome_23
+            as oocd_total,
+        round(100.0 * (t.youth_cautions + t.youth_conditional_cautions + t.community_resolutions + t.outcome_22
+            + t.outcome_23) / nullif(t.youth_cautions + t.youth_conditional_cautions + t.community_resolutions
+            + t.outcome_22 + t.outcome_23 + t.charged, 0), 1) as oocd_share_pct,
+        coalesce(c.oocd_interventions_ended, 0) as oocd_interventions_ended,
+        coalesce(c.oocd_interventions_completed, 0) as oocd_interventions_completed,
+        round(100.0 * c.oocd_interventions_completed / nullif(c.oocd_interventions_ended, 0), 1)
+            as oocd_completion_pct
+    from by_type as t
+    left join completion as c using (la_code, fy_start)
+)
+
+select * from final
+order by la_code, financial_year;
+
+comment on view kpi.oocd_usage is 'Out-of-court disposal use by LA and financial year: formal (youth cautions), informal (community resolutions) and diversion (Outcome 22/23) against charges, and OOCD completion (YJB KPI 6). The figure inspectors say nobody publishes.';
+comment on column kpi.oocd_usage.formal_oocd is 'Youth cautions and youth conditional cautions (outcome 2).';
+comment on column kpi.oocd_usage.informal_oocd is 'Community resolutions (outcome 8).';
+comment on column kpi.oocd_usage.diversion is 'Outcome 22 and Outcome 23.';
+comment on column kpi.oocd_usage.charged is 'Charged or summonsed (outcome 1).';
+comment on column kpi.oocd_usage.oocd_share_pct is 'OOCDs as a share of OOCDs plus charges, per cent.';
+comment on column kpi.oocd_usage.oocd_completion_pct is 'OOCD interventions ended in the year that ended completed, per cent.';

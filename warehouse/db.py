@@ -1,0 +1,52 @@
+"""Connections to the warehouse. The loader's file is opened by the loader only; analysts get the published file,
+read-only, with external access off. Storage sits behind this module so another engine is a change here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply every migration not yet applied, in order, and record it. Returns the schema version."""
+    con.execute("create schema if not exists audit")
+    con.execute(
+        "create table if not exists audit.schema_version (version integer primary key, name varchar, "
+        "applied_at timestamptz)"
+    )
+    applied = {r[0] for r in con.execute("select version from audit.schema_version").fetchall()}
+    for path in sorted(MIGRATIONS.glob("*.sql")):
+        version = int(path.name.split("_", 1)[0])
+        if version in applied:
+            continue
+        con.execute("begin")
+        con.execute(path.read_text())
+        con.execute(
+            "insert into audit.schema_version values (?, ?, ?)",
+            [version, path.stem, dt.datetime.now(dt.UTC)],
+        )
+        con.execute("commit")
+    return con.execute("select max(version) from audit.schema_version").fetchone()[0]
+
+
+def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the loader's private warehouse and bring its schema up to date."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    migrate(con)
+    return con
+
+
+def connect_analyst(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open the published warehouse as an analyst: read-only, no file or network access, settings locked."""
+    if not path.exists():
+        raise FileNotFoundError(f"no published warehouse at {path}: run `yos run nightly` or `yos load` first")
+    return duckdb.connect(
+        str(path),
+        read_only=True,
+        config={"enable_external_access": False, "lock_configuration": True},
+    )

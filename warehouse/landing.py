@@ -1,0 +1,142 @@
+"""The landing zone: the only way data enters. Every received extract is kept unchanged, content-addressed by its
+SHA-256 under ``<data>/landing/<feed>/<sha256>.csv``, with a manifest row in ``landing.extracts``. Anything
+downstream can be rebuilt from here."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import duckdb
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Extract:
+    extract_id: str
+    feed: str
+    partner: str
+    sha256: str
+    bytes: int
+    source: str
+    original_name: str | None
+    path: Path
+    received_at: dt.datetime
+    declared_period_start: dt.date | None = None
+    declared_period_end: dt.date | None = None
+    declared_kind: str | None = None
+    is_new: bool = True  # False when these exact bytes were already landed for this feed
+
+    @property
+    def label(self) -> str:
+        """How logs and alerts name this extract: never a secret or a child's identifier."""
+        return f"{self.partner}/{self.feed}/{self.extract_id}"
+
+
+def write_stream(stream: BinaryIO, dest_dir: Path, limit: int | None = None) -> tuple[Path, str, int]:
+    """Copy a byte stream into a temporary file in ``dest_dir``, hashing on the way. Returns (tmp path, sha, size)."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    tmp = dest_dir / f".incoming-{os.getpid()}-{id(stream)}"
+    with open(tmp, "wb") as out:
+        while chunk := stream.read(CHUNK):
+            size += len(chunk)
+            if limit is not None and size > limit:
+                out.close()
+                tmp.unlink()
+                raise ValueError(f"extract is larger than the configured limit of {limit} bytes")
+            digest.update(chunk)
+            out.write(chunk)
+    return tmp, digest.hexdigest(), size
+
+
+def land(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path,
+    *,
+    feed: str,
+    partner: str,
+    stream: BinaryIO,
+    source: str,
+    original_name: str | None = None,
+    period: tuple[dt.date | None, dt.date | None] = (None, None),
+    kind: str | None = None,
+    etag: str | None = None,
+) -> Extract:
+    """Land one extract: store its bytes unchanged under their hash and record it in the manifest.
+
+    The same bytes delivered twice for the same feed are recognised and land once (``is_new`` is False)."""
+    feed_dir = data_dir / "landing" / feed
+    tmp, sha, size = write_stream(stream, feed_dir)
+    stored = feed_dir / f"{sha}.csv"
+    existing = con.execute(
+        "select extract_id, received_at, source, original_name, declared_period_start, declared_period_end, "
+        "declared_kind from landing.extracts where feed = ? and sha256 = ?",
+        [feed, sha],
+    ).fetchone()
+    if existing:
+        tmp.unlink()
+        return Extract(
+            extract_id=existing[0],
+            feed=feed,
+            partner=partner,
+            sha256=sha,
+            bytes=size,
+            source=existing[2],
+            original_name=existing[3],
+            path=stored,
+            received_at=existing[1],
+            declared_period_start=existing[4],
+            declared_period_end=existing[5],
+            declared_kind=existing[6],
+            is_new=False,
+        )
+    os.replace(tmp, stored)  # atomic: a landed file is always whole
+    os.chmod(stored, 0o440)
+    extract = Extract(
+        extract_id=f"{feed}-{sha[:12]}",
+        feed=feed,
+        partner=partner,
+        sha256=sha,
+        bytes=size,
+        source=source,
+        original_name=original_name,
+        path=stored,
+        received_at=dt.datetime.now(dt.UTC),
+        declared_period_start=period[0],
+        declared_period_end=period[1],
+        declared_kind=kind,
+    )
+    con.execute(
+        "insert into landing.extracts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            extract.extract_id,
+            feed,
+            partner,
+            sha,
+            size,
+            source,
+            original_name,
+            str(stored.relative_to(data_dir)),
+            extract.received_at,
+            period[0],
+            period[1],
+            kind,
+            etag,
+        ],
+    )
+    return extract
+
+
+def land_file(con: duckdb.DuckDBPyConnection, data_dir: Path, *, feed: str, partner: str, path: Path,
+              source: str | None = None, **kw) -> Extract:
+    """Land a file from disk (``yos load`` and the intake folder)."""
+    with open(path, "rb") as f:
+        return land(con, data_dir, feed=feed, partner=partner, stream=f,
+                    source=source or f"file:{path.name}", original_name=path.name, **kw)

@@ -1,0 +1,99 @@
+-- 001: the loader warehouse's fixed layers. Feed tables in `history` are created from the contracts
+-- (warehouse/loading.py), one per feed, and carry the contract version they were made from.
+
+-- landing: every extract received, unchanged, content-addressed by SHA-256 (the files live in <data>/landing/).
+create schema if not exists landing;
+-- staging: per-load working tables, dropped when the load ends.
+create schema if not exists staging;
+-- quarantine: every row-level problem found, with the rule, column and source line.
+create schema if not exists quarantine;
+-- history: every version of every loaded row, pseudonymised, with the load that brought it and the one that replaced it.
+create schema if not exists history;
+-- audit: loads, validation results, extract-level problems, alerts.
+create schema if not exists audit;
+
+create sequence if not exists audit.load_id_seq start 1;
+
+create table if not exists landing.extracts (
+    extract_id varchar primary key,        -- <feed>-<first 12 hex of sha256>
+    feed varchar not null,
+    partner varchar not null,
+    sha256 varchar not null,
+    bytes bigint not null,
+    source varchar not null,               -- https URL (no secrets), intake:<name>, or file:<name>
+    original_name varchar,
+    stored_path varchar not null,          -- relative to the data directory
+    received_at timestamptz not null,
+    declared_period_start date,
+    declared_period_end date,
+    declared_kind varchar,
+    etag varchar,
+    unique (feed, sha256)
+);
+
+create table if not exists audit.loads (
+    load_id bigint primary key,
+    extract_id varchar not null,
+    feed varchar not null,
+    partner varchar not null,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    status varchar not null,               -- loaded | held_back | failed
+    rows_received bigint,
+    rows_loaded bigint,
+    rows_quarantined bigint,
+    rows_with_warnings bigint,
+    versions_added bigint,
+    versions_replaced bigint,
+    contract_version integer,
+    collection_year integer,
+    pseudonym_key_version integer,
+    message varchar
+);
+
+create table if not exists quarantine.row_problems (
+    load_id bigint not null,
+    extract_id varchar not null,
+    feed varchar not null,
+    partner varchar not null,
+    line bigint,                           -- line in the partner's file; the header is line 1
+    rule_id varchar not null,
+    rule_kind varchar not null,
+    severity varchar not null,             -- error: row quarantined; warning: row loaded and reported
+    column_name varchar,
+    value varchar,                         -- the offending value; identifiers are never stored here
+    message varchar not null,
+    fix varchar not null
+);
+
+create table if not exists audit.extract_problems (
+    load_id bigint not null,
+    extract_id varchar not null,
+    feed varchar not null,
+    partner varchar not null,
+    rule_id varchar not null,
+    severity varchar not null,             -- fatal: the whole extract is held back
+    message varchar not null,
+    fix varchar not null
+);
+
+create table if not exists audit.validation_results (
+    load_id bigint not null,
+    rule_id varchar not null,
+    severity varchar not null,
+    gx_expectation varchar not null,
+    gx_success boolean not null,
+    failing_rows bigint not null
+);
+
+create table if not exists audit.alerts (
+    run_id varchar not null,
+    partner varchar not null,
+    channel varchar not null,              -- email | webhook
+    recipient varchar not null,
+    sent_at timestamptz not null,
+    status varchar not null,               -- sent | failed
+    attempts integer not null,
+    problems integer not null,
+    error varchar
+);

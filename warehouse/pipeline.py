@@ -1,0 +1,149 @@
+"""The path of one landed extract: stage, validate, load. Each step's output is the next step's input, and the
+whole path can be re-run from the landing zone.
+
+    landed file ─► stage (read as sent; unreadable → held back whole)
+                ─► validate (every contract rule through GX; failing rows → quarantine)
+                ─► load (the rest, pseudonymised, as versions in history)
+
+For every extract, rows received = rows loaded + rows quarantined, or the extract is held back whole; the check is
+made here and a breach is a program fault that stops the load.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import duckdb
+
+from expectations.contract import collection_year_of, get_contract
+from expectations.validate import record_malformed, validate
+from warehouse import loading, staging
+from warehouse.landing import Extract
+from warehouse.pseudonymise import install as install_pseudonym
+from warehouse.staging import ExtractProblem
+
+
+class AccountingError(RuntimeError):
+    """Rows received did not equal rows loaded plus rows quarantined: nothing was committed."""
+
+
+@dataclass
+class LoadResult:
+    extract: Extract
+    load_id: int | None
+    status: str  # loaded | held_back | already_loaded
+    rows_received: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_with_warnings: int = 0
+    versions_added: int = 0
+    versions_replaced: int = 0
+    problems: list[ExtractProblem] = field(default_factory=list)
+
+    @property
+    def summary(self) -> str:
+        if self.status == "held_back":
+            return f"held back whole: {'; '.join(p.message for p in self.problems)}"
+        if self.status == "already_loaded":
+            return "already loaded (same bytes): nothing to do"
+        return (
+            f"{self.rows_received} received, {self.rows_loaded} loaded, {self.rows_quarantined} quarantined"
+            + (f", {self.rows_with_warnings} loaded with warnings" if self.rows_with_warnings else "")
+        )
+
+
+def _count_data_lines(extract: Extract) -> int:
+    with open(extract.path, "rb") as f:
+        data = f.read()
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    return max(lines - 1, 0)
+
+
+def load_extract(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    *,
+    pseudonym_key: str,
+    pseudonym_key_version: int,
+    logger: logging.Logger | logging.LoggerAdapter,
+) -> LoadResult:
+    """Stage, validate and load one landed extract. Idempotent: an extract already loaded is not loaded again."""
+    contract = get_contract(extract.feed)
+    done = con.execute(
+        "select load_id from audit.loads where extract_id = ? and status in ('loaded', 'held_back')",
+        [extract.extract_id],
+    ).fetchone()
+    if done:
+        logger.info("extract %s was loaded before (load %s): nothing to do", extract.label, done[0])
+        return LoadResult(extract, done[0], "already_loaded")
+
+    load_id = con.execute("select nextval('audit.load_id_seq')").fetchone()[0]
+    received_on = extract.received_at.date()
+    year = None
+    if contract.collection_year:
+        year = collection_year_of(extract.declared_period_end or received_on)
+    con.execute(
+        "insert into audit.loads (load_id, extract_id, feed, partner, started_at, status, contract_version, "
+        "collection_year, pseudonym_key_version) values (?, ?, ?, ?, ?, 'failed', ?, ?, ?)",
+        [load_id, extract.extract_id, extract.feed, extract.partner, dt.datetime.now(dt.UTC),
+         contract.version, year, pseudonym_key_version],
+    )
+
+    # Stage: can the file be read as this feed at all?
+    staged = staging.stage(con, contract, extract.path, load_id)
+    if staged.held_back:
+        received = _count_data_lines(extract)
+        con.executemany(
+            "insert into audit.extract_problems values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [[load_id, extract.extract_id, extract.feed, extract.partner, p.rule_id, p.severity, p.message, p.fix]
+             for p in staged.problems],
+        )
+        con.execute(
+            "update audit.loads set status = 'held_back', finished_at = ?, rows_received = ?, rows_loaded = 0, "
+            "rows_quarantined = 0, message = ? where load_id = ?",
+            [dt.datetime.now(dt.UTC), received, "; ".join(p.rule_id for p in staged.problems), load_id],
+        )
+        logger.warning(
+            "extract %s held back whole (%s); the previous good data stays published",
+            extract.label, ", ".join(p.rule_id for p in staged.problems),
+        )
+        return LoadResult(extract, load_id, "held_back", rows_received=received, problems=staged.problems)
+
+    try:
+        con.execute("begin")
+        # Validate: every rule, every failing row.
+        record_malformed(con, load_id, extract.extract_id, contract, extract.partner, staged.rejects)
+        checked = validate(
+            con, contract, staged.table, load_id=load_id, extract_id=extract.extract_id,
+            partner=extract.partner, as_of=received_on, collection_year=year,
+        )
+        # Load: the rest, pseudonymised and minimised, as versions.
+        install_pseudonym(con, pseudonym_key)
+        loaded = loading.load(con, contract, staged.table, load_id=load_id, extract_id=extract.extract_id)
+        received = staged.rows_staged + staged.malformed_lines
+        if received != loaded.rows_loaded + checked.quarantined_lines:
+            raise AccountingError(
+                f"{extract.label}: {received} rows received but {loaded.rows_loaded} loaded + "
+                f"{checked.quarantined_lines} quarantined"
+            )
+        con.execute(
+            """update audit.loads set status = 'loaded', finished_at = ?, rows_received = ?, rows_loaded = ?,
+               rows_quarantined = ?, rows_with_warnings = ?, versions_added = ?, versions_replaced = ?
+               where load_id = ?""",
+            [dt.datetime.now(dt.UTC), received, loaded.rows_loaded, checked.quarantined_lines,
+             checked.warned_lines, loaded.versions_added, loaded.versions_replaced, load_id],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        staging.drop(con, load_id)
+    result = LoadResult(
+        extract, load_id, "loaded", received, loaded.rows_loaded, checked.quarantined_lines,
+        checked.warned_lines, loaded.versions_added, loaded.versions_replaced,
+    )
+    logger.info("extract %s: %s", extract.label, result.summary)
+    return result

@@ -1,0 +1,133 @@
+"""Publishing: build the analysts' file and swap it in atomically.
+
+The published file ``<data>/yos.duckdb`` holds only pseudonymised data and views: the history tables, the
+``core`` views of current rows (as at any load), the SQL models in ``transforms/`` (``conformed`` then ``kpi``),
+audit figures without row values, and a ``catalog`` of every view and column. It is built as ``yos.next.duckdb``,
+checkpointed, and renamed over the live file: an analyst who has the old file open keeps a consistent view, a new
+connection sees the new data, and nobody ever sees a half-built file. The previous file is kept as
+``yos.prev.duckdb`` for rollback.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from expectations.contract import all_contracts
+from warehouse.loading import stored_columns
+
+TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
+LAYERS = ("conformed", "kpi")
+MAX_LOAD = 9_223_372_036_854_775_807
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def transform_files() -> list[Path]:
+    """The SQL models in the order they are applied: by layer, then by name."""
+    return [p for layer in LAYERS for p in sorted((TRANSFORMS / layer).glob("*.sql"))]
+
+
+def _core_views(con: duckdb.DuckDBPyConnection, existing: set[str]) -> None:
+    as_at = f"coalesce(getvariable('as_at_load'), {MAX_LOAD})"
+    for feed, contract in all_contracts().items():
+        if feed not in existing:
+            from warehouse.loading import ensure_table
+
+            ensure_table(con, contract)  # a feed never loaded still gets its (empty) table and views
+        con.execute(
+            f"""create or replace view core.{feed} as
+                select * exclude (_key, _row_hash, _replaced_by) from history.{feed}
+                where _loaded_by <= {as_at} and (_replaced_by is null or _replaced_by > {as_at})"""
+        )
+        con.execute(
+            f"comment on view core.{feed} is "
+            f"{_q(f'{contract.title}, current rows (or as at load getvariable(as_at_load)). {contract.grain}')}"
+        )
+        for name, _, _ in stored_columns(contract):
+            source = contract.columns.get(name)
+            if source is not None:
+                text = source.description or f"{name} as sent ({source.type})."
+                if source.identifier:
+                    text = f"Pseudonym (keyed hash, namespace {source.identifier}) of {name}. " + text
+            elif name.endswith("_month"):
+                text = f"{name[:-6]} reduced to the first day of its month (minimisation)."
+            elif name.endswith("_outward"):
+                text = f"{name[:-8]} reduced to its outward code (minimisation)."
+            else:
+                text = f"Age in whole years at {name[7:]}, computed on load from the full date of birth."
+            con.execute(f'comment on column core.{feed}."{name}" is {_q(text)}')
+        con.execute(f"comment on column core.{feed}._extract_id is 'Lineage: the extract (audit.extracts) this row came from.'")
+        con.execute(f"comment on column core.{feed}._line is 'Lineage: the line of the partner''s file.'")
+        con.execute(f"comment on column core.{feed}._loaded_by is 'Lineage: the load (audit.loads) that brought this version.'")
+
+
+def build(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """Write a complete published warehouse to ``target`` from the loader connection ``con``."""
+    if target.exists():
+        target.unlink()
+    home = con.execute("select current_database()").fetchone()[0]
+    con.execute(f"attach {_q(str(target))} as pub")
+    try:
+        con.execute("use pub")
+        for schema in ("history", "core", "audit", *LAYERS):
+            con.execute(f"create schema if not exists {schema}")
+        existing = set()
+        for (table,) in con.execute(
+            f"select table_name from duckdb_tables() where database_name = {_q(home)} and schema_name = 'history'"
+        ).fetchall():
+            con.execute(f"create table history.{table} as select * from {home}.history.{table}")
+            existing.add(table)
+        con.execute(f"create table audit.loads as select * from {home}.audit.loads")
+        con.execute(
+            f"create table audit.extracts as select extract_id, feed, partner, sha256, bytes, source, received_at, "
+            f"declared_period_start, declared_period_end, declared_kind from {home}.landing.extracts"
+        )
+        con.execute(
+            f"""create table audit.data_quality as
+                select load_id, extract_id, feed, partner, rule_id, severity, count(*) as failing_rows,
+                       count(distinct line) as lines
+                from {home}.quarantine.row_problems group by all"""
+        )
+        con.execute(f"create table audit.extract_problems as select * from {home}.audit.extract_problems")
+        con.execute("comment on table audit.loads is 'Every load: rows received, loaded and quarantined, status.'")
+        con.execute("comment on table audit.extracts is 'Every extract received: partner, feed, hash, period.'")
+        con.execute("comment on table audit.data_quality is 'Failing rows per load and rule (values withheld).'")
+        con.execute("comment on table audit.extract_problems is 'Extracts held back whole, and why.'")
+        _core_views(con, existing)
+        for path in transform_files():
+            con.execute(path.read_text())
+        con.execute(
+            """create or replace view main.catalog as
+               select v.schema_name, v.view_name as object_name, 'view' as kind, null as column_name,
+                      null as data_type, v.comment
+               from duckdb_views() v where not v.internal and v.database_name = current_database()
+               union all
+               select t.schema_name, t.table_name, 'table', null, null, t.comment
+               from duckdb_tables() t where t.database_name = current_database()
+               union all
+               select c.schema_name, c.table_name, 'column', c.column_name, c.data_type, c.comment
+               from duckdb_columns() c where c.database_name = current_database() and not c.internal
+               order by 1, 2, 3, 4"""
+        )
+        con.execute("comment on view main.catalog is 'Every schema, view, table and column here, with what it means.'")
+    finally:
+        con.execute(f"use {home}")
+        con.execute("detach pub")
+
+
+def publish(con: duckdb.DuckDBPyConnection, published: Path) -> Path:
+    """Build the published warehouse next to ``published`` and swap it in atomically; keep the previous one."""
+    nxt = published.with_name(published.stem + ".next.duckdb")
+    prev = published.with_name(published.stem + ".prev.duckdb")
+    build(con, nxt)
+    if published.exists():
+        if prev.exists():
+            prev.unlink()
+        os.link(published, prev)
+    os.replace(nxt, published)
+    return published

@@ -1,0 +1,211 @@
+"""Staging: read a landed extract into DuckDB exactly as sent, and check it can be read at all.
+
+Three outcomes, in order:
+
+1. the file cannot be read as this feed (wrong encoding, no header, columns missing, renamed or extra): an
+   extract-level *fatal* problem, and the extract is held back whole;
+2. individual lines are malformed (too many or too few fields, broken quoting): each becomes a row problem
+   (``line.malformed``) and is quarantined, and the rest of the file goes on;
+3. every other line lands in ``staging.checked_<load>``, with ``_line`` (its line in the partner's file, the header
+   being line 1), each column raw (``<col>__raw``, as sent) and typed (``<col>``, NULL when it does not parse).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from expectations.contract import Contract, typed_expr
+
+NAME_LIKE_HEADERS = ("name", "forename", "surname", "address", "street", "notes", "comment", "narrative")
+
+
+@dataclass
+class ExtractProblem:
+    rule_id: str
+    message: str
+    fix: str
+    severity: str = "fatal"
+
+
+@dataclass
+class Staged:
+    table: str | None
+    rows_staged: int = 0
+    malformed_lines: int = 0
+    rejects: list[tuple[int, str]] = field(default_factory=list)  # (line, DuckDB error type)
+    problems: list[ExtractProblem] = field(default_factory=list)
+
+    @property
+    def held_back(self) -> bool:
+        return any(p.severity == "fatal" for p in self.problems)
+
+
+def _check_encoding(path: Path) -> ExtractProblem | None:
+    with open(path, "rb") as f:
+        start = f.read(4)
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return ExtractProblem(
+            "file.encoding",
+            "The file is UTF-16 (Excel's 'Unicode Text'), not UTF-8.",
+            "Save or export the extract as UTF-8 (in Excel: 'CSV UTF-8'); other encodings are refused.",
+        )
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                where = offset + e.start
+                line = _line_at(path, where)
+                return ExtractProblem(
+                    "file.encoding",
+                    f"The file is not UTF-8: the byte at offset {where} (line {line}) is not valid UTF-8.",
+                    "Save or export the extract as UTF-8 (in Excel: 'CSV UTF-8'); other encodings are refused.",
+                )
+            offset += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return ExtractProblem(
+            "file.encoding",
+            "The file ends part-way through a character: it is not valid UTF-8 or it was cut off.",
+            "Send the whole file again, saved as UTF-8.",
+        )
+    return None
+
+
+def _line_at(path: Path, offset: int) -> int:
+    with open(path, "rb") as f:
+        return f.read(offset).count(b"\n") + 1
+
+
+def read_header(path: Path) -> list[str] | None:
+    with open(path, "rb") as f:
+        first = f.readline(1 << 16)
+    text = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    if not text.strip():
+        return None
+    return next(csv.reader(io.StringIO(text)))
+
+
+def check_header(contract: Contract, header: list[str] | None) -> list[ExtractProblem]:
+    """Extract-level rules on the header: it must name exactly the contract's columns (in any order)."""
+    expected = contract.column_names
+    if header is None:
+        return [
+            ExtractProblem(
+                "header.missing",
+                "The file is empty or its first line is blank: there is no header row.",
+                f"Send a header row naming the columns: {', '.join(expected)}. A nil return is the header alone.",
+            )
+        ]
+    problems = []
+    clean = [h.strip() for h in header]
+    dupes = sorted({h for h in clean if clean.count(h) > 1})
+    if dupes:
+        problems.append(
+            ExtractProblem(
+                "header.duplicate_columns",
+                f"The header names these columns more than once: {', '.join(dupes)}.",
+                "Name each column once.",
+            )
+        )
+    missing = [c for c in expected if c not in clean]
+    extra = [h for h in clean if h not in expected]
+    if missing:
+        problems.append(
+            ExtractProblem(
+                "header.missing_columns",
+                f"Columns missing from the header: {', '.join(missing)}"
+                + (f" (the header has unexpected columns {', '.join(extra)}: renamed?)" if extra else "."),
+                f"Send every column of the {contract.feed} contract, named exactly: {', '.join(expected)}.",
+            )
+        )
+    elif extra:
+        personal = [h for h in extra if any(w in h.lower() for w in NAME_LIKE_HEADERS)]
+        problems.append(
+            ExtractProblem(
+                "header.extra_columns" if not personal else "header.personal_data_columns",
+                (
+                    f"The header has columns that look like names, addresses or free text: {', '.join(personal)}."
+                    if personal
+                    else f"The header has columns the contract does not define: {', '.join(extra)}."
+                ),
+                (
+                    "Remove them: the partnership accepts no names, addresses or free text."
+                    if personal
+                    else "Remove the extra columns, or ask the YOS data lead to add them to the contract first."
+                ),
+            )
+        )
+    return problems
+
+
+def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_id: int) -> Staged:
+    """Read a landed file into ``staging.checked_<load_id>``; see the module docstring for what comes out."""
+    # Can it be read at all?
+    problem = _check_encoding(path)
+    if problem:
+        return Staged(table=None, problems=[problem])
+    header = read_header(path)
+    problems = check_header(contract, header)
+    if problems:
+        return Staged(table=None, problems=problems)
+    header = [h.strip() for h in header]
+
+    # Read every line as text, exactly as sent; malformed lines go to the rejects table with their line number.
+    raw = f"staging.raw_{load_id}"
+    columns = "{" + ", ".join(f"'{h}': 'VARCHAR'" for h in header) + "}"
+    con.execute(f"drop table if exists {raw}")
+    con.execute(
+        f"""create table {raw} as select * from read_csv(?, header = true, columns = {columns},
+            auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true,
+            store_rejects = true, rejects_table = 'rejects_{load_id}', rejects_scan = 'rejects_scan_{load_id}',
+            rejects_limit = 0)""",
+        [str(path)],
+    )
+    rejected = con.execute(
+        f"select line, min(error_type), min(csv_line) from rejects_{load_id} group by line order by line"
+    ).fetchall()
+    accepted = con.execute(f"select count(*) from {raw}").fetchone()[0]
+
+    # Map each accepted row (in file order) to its line: the lines from 2 on, less the rejected ones.
+    con.execute(f"create or replace temp table rejected_lines_{load_id} as select distinct line from rejects_{load_id}")
+    con.execute(
+        f"""create or replace temp table line_map_{load_id} as
+            select row_number() over (order by line) - 1 as rid, line
+            from (select unnest(generate_series(2, {accepted + len(rejected) + 1})) as line
+                  except select line from rejected_lines_{load_id})"""
+    )
+
+    # Raw (blank as NULL) and typed value of every contract column, side by side.
+    select = ["m.line as _line"]
+    for col in contract.columns.values():
+        select.append(f"nullif(r.\"{col.name}\", '') as \"{col.name}__raw\"")
+    checked = f"staging.checked_{load_id}"
+    con.execute(f"drop table if exists {checked}")
+    con.execute(
+        f"create table {checked} as select {', '.join(select)} from {raw} r "
+        f"join line_map_{load_id} m on m.rid = r.rowid"
+    )
+    typed = [f"{typed_expr(c, contract.date_format)} as \"{c.name}\"" for c in contract.columns.values()]
+    con.execute(f"create or replace table {checked} as select *, {', '.join(typed)} from {checked}")
+    con.execute(f"drop table {raw}")
+    return Staged(
+        table=checked,
+        rows_staged=accepted,
+        malformed_lines=len(rejected),
+        rejects=[(line, kind) for line, kind, _ in rejected],
+    )
+
+
+def drop(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
+    for t in (f"staging.raw_{load_id}", f"staging.checked_{load_id}"):
+        con.execute(f"drop table if exists {t}")

@@ -1,0 +1,163 @@
+"""The partnership's configuration (``config/partnership.yml``, or ``YOS_CONFIG``): partners, feeds, endpoints,
+secrets by reference, alert contacts. Read once per run; secrets are resolved only when asked for."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets as _secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from expectations.contract import Contract, get_contract
+from yos.settings import PROJECT_ROOT
+
+_VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """The configuration is wrong or a secret it names cannot be found. The message says which and how to fix it."""
+
+
+def _interpolate(text: str) -> str:
+    def sub(m: re.Match[str]) -> str:
+        value = os.environ.get(m.group(1))
+        if value is None:
+            if m.group(2) is None:
+                raise ConfigError(f"configuration uses ${{{m.group(1)}}} but it is not set in the environment")
+            return m.group(2)
+        return value
+
+    return _VAR.sub(sub, text)
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A secret named by reference: an environment variable, else a file. Its value is never logged."""
+
+    env: str | None = None
+    file: str | None = None
+    create: bool = False
+
+    def describe(self) -> str:
+        parts = []
+        if self.env:
+            parts.append(f"environment variable {self.env}")
+        if self.file:
+            parts.append(f"file {self.file}")
+        return " or ".join(parts) or "nothing"
+
+    def resolve(self) -> str:
+        if self.env and os.environ.get(self.env):
+            return os.environ[self.env]
+        if self.file:
+            path = Path(self.file)
+            if path.exists():
+                return path.read_text().strip()
+            if self.create:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                value = _secrets.token_hex(32)
+                path.write_text(value)
+                path.chmod(0o600)
+                return value
+        raise ConfigError(f"secret not found: set {self.describe()}")
+
+
+def _secret(raw: Any) -> SecretRef | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not ({"env", "file"} & raw.keys()):
+        raise ConfigError("secrets must be given by reference, e.g. {env: NAME} or {file: PATH}, never inline")
+    return SecretRef(env=raw.get("env"), file=raw.get("file"), create=bool(raw.get("create", False)))
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str | None = None
+    webhook: str | None = None
+
+
+@dataclass(frozen=True)
+class Partner:
+    id: str
+    name: str
+    base_url: str
+    auth_type: str
+    token: SecretRef | None
+    contacts: tuple[Contact, ...]
+    feeds: tuple[str, ...]
+
+    def feed_url(self, feed: str) -> str:
+        return f"{self.base_url.rstrip('/')}/{feed}.csv"
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    name: str
+    la_code: str
+    la_name: str
+    yos_data_lead: Contact
+    pseudonym_key: SecretRef
+    pseudonym_key_version: int
+    alert_from: str
+    smtp: dict[str, Any]
+    disclosure_threshold: int
+    partners: dict[str, Partner] = field(default_factory=dict)
+
+    def partner_of(self, feed: str) -> Partner:
+        for p in self.partners.values():
+            if feed in p.feeds:
+                return p
+        raise ConfigError(f"feed {feed!r} is not configured for any partner in {self.path}")
+
+    def feeds(self) -> list[tuple[Partner, Contract]]:
+        return [(p, get_contract(f)) for p in self.partners.values() for f in p.feeds]
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("YOS_CONFIG", PROJECT_ROOT / "config" / "partnership.yml"))
+
+
+def load_config(path: Path | None = None) -> Config:
+    path = Path(path or default_config_path())
+    try:
+        doc = yaml.safe_load(_interpolate(path.read_text()))
+    except FileNotFoundError as e:
+        raise ConfigError(f"configuration file not found: {path}") from e
+    except yaml.YAMLError as e:
+        raise ConfigError(f"configuration file {path} is not valid YAML: {e}") from e
+    ps = doc["partnership"]
+    partners = {}
+    for pid, p in doc["partners"].items():
+        for feed in p["feeds"]:
+            get_contract(feed)  # every configured feed must have a contract
+        auth = p.get("auth") or {"type": "none"}
+        partners[pid] = Partner(
+            id=pid,
+            name=p["name"],
+            base_url=p["base_url"],
+            auth_type=auth["type"],
+            token=_secret(auth.get("token")),
+            contacts=tuple(Contact(**c) for c in p.get("contacts", [])),
+            feeds=tuple(p["feeds"]),
+        )
+    smtp = dict(doc["alerts"]["smtp"])
+    smtp["port"] = int(smtp["port"])
+    return Config(
+        path=path,
+        name=ps["name"],
+        la_code=ps["la_code"],
+        la_name=ps["la_name"],
+        yos_data_lead=Contact(**ps["yos_data_lead"]),
+        pseudonym_key=_secret(doc["pseudonymisation"]["key"]),
+        pseudonym_key_version=int(doc["pseudonymisation"]["version"]),
+        alert_from=doc["alerts"]["from"],
+        smtp=smtp,
+        disclosure_threshold=int(doc.get("disclosure", {}).get("threshold", 5)),
+        partners=partners,
+    )

@@ -1,0 +1,531 @@
+"""A synthetic youth justice partnership: every feed of every partner, for one local authority, consistent across
+agencies (the same child carries the identifiers each agency holds) and deterministic for a seed.
+
+Shapes follow the published figures in ../shared/domain.md: most first offences end in a community resolution or
+diversion (no FTE), a minority in a youth caution or a charge; about a third of children with a proven outcome
+reoffend within a year; custody is rare; a minority of YOS children are in care. Nothing here is real data.
+
+``defects`` injects named, realistic faults; ``DIR/defects.json`` records for each the feed, the rule that must
+catch it and the lines it was put on, so tests can check that every defect is caught by the rule named for it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from expectations.contract import all_contracts
+
+DERBY = "E06000015"
+NEIGHBOURS = {"E10000007": 0.02, "E06000018": 0.01}  # Derbyshire, Nottingham
+POPULATION_10_17 = {DERBY: 27_600}
+
+ETHNICITY = [("WBRI", 62), ("WOTH", 5), ("WROM", 1), ("MWBC", 5), ("MOTH", 2), ("APKN", 9), ("AIND", 3),
+             ("ABAN", 1), ("AOTH", 2), ("BCRB", 3), ("BAFR", 3), ("CHNE", 1), ("OARB", 1), ("OOTH", 1),
+             ("NOBT", 1)]
+ETHNIC_903 = {"OARB": "OOTH"}
+CATEGORIES = [("violence_against_person", 34, (2, 6)), ("theft", 14, (1, 4)), ("criminal_damage", 10, (1, 4)),
+              ("drugs", 8, (2, 6)), ("public_order", 8, (1, 4)), ("possession_of_weapons", 7, (3, 6)),
+              ("robbery", 5, (5, 7)), ("burglary", 5, (3, 6)), ("sexual", 2, (5, 8)), ("vehicle", 3, (1, 4)),
+              ("fraud", 1, (1, 4)), ("other", 3, (1, 3))]
+OFFENCE_CODES = {c: f"{100 + i:03d}/{(i * 7) % 90 + 1:02d}" for i, (c, _, _) in enumerate(CATEGORIES)}
+DEFECTS = {
+    "bad_codes": ("police_outcomes", "police_outcomes.sex.codes"),
+    "impossible_dates": ("police_outcomes", "police_outcomes.offence_before_outcome"),
+    "invalid_dates": ("court_disposals", "court_disposals.hearing_date.type"),
+    "duplicates": ("police_outcomes", "police_outcomes.key.unique"),
+    "missing_column": ("custody_transfers", "header.missing_columns"),
+    "wrong_encoding": ("cic_oc2", "file.encoding"),
+    "names_in_id_column": ("police_outcomes", "police_outcomes.force_person_id.format"),
+    "name_column": ("yos_victims", "header.personal_data_columns"),
+    "malformed_lines": ("yos_interventions", "line.malformed"),
+    "broken_funnel": ("yos_interventions", "yos_interventions.mh_need_offered_attending"),
+    "old_sex_codes": ("cic_header", "cic_header.SEX.codes"),
+}
+FILE_DEFECTS = ("missing_column", "wrong_encoding", "name_column", "malformed_lines")
+SYNTHETIC_NAMES = ["Jayden Example", "Kacey Placeholder", "Morgan Fictional"]
+
+
+def _pick(rng: random.Random, weighted: list) -> object:
+    return rng.choices([w[0] for w in weighted], weights=[w[1] for w in weighted])[0]
+
+
+def _d(day: dt.date) -> str:
+    return day.isoformat()
+
+
+def _d903(day: dt.date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def _b(flag: bool | None) -> str:
+    return "" if flag is None else ("true" if flag else "false")
+
+
+def _age(dob: dt.date, on: dt.date) -> int:
+    return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    m = day.month - 1 + months
+    y = day.year + m // 12
+    return dt.date(y, m % 12 + 1, min(day.day, 28))
+
+
+@dataclass
+class Child:
+    n: int
+    sex: str
+    dob: dt.date
+    ethnicity: str
+    la: str
+    force_person_id: str
+    pnc_id: str | None = None
+    yos_child_id: str | None = None
+    la_child_id: str | None = None
+    upn: str | None = None
+    in_care: bool = False
+    proven: list[dt.date] = field(default_factory=list)
+
+
+@dataclass
+class Partnership:
+    rows: dict[str, list[dict[str, str]]]
+    period: dict[str, tuple[dt.date, dt.date]]
+
+
+class Generator:
+    def __init__(self, seed: int, children: int, years: int, end_year: int, la_code: str) -> None:
+        self.rng = random.Random(seed)
+        self.n_children = children
+        self.start = dt.date(end_year - years + 1, 1, 1)
+        # Offending careers start two years before the reporting window, so that its first year is not inflated
+        # by children whose earlier cautions the extracts would not hold; the extracts carry that history too.
+        self.history_start = dt.date(end_year - years - 1, 1, 1)
+        self.end = dt.date(end_year, 12, 31)
+        self.la = la_code
+        self.rows: dict[str, list[dict[str, str]]] = {f: [] for f in all_contracts()}
+        self.seq: dict[str, int] = {}
+
+    def next_id(self, prefix: str) -> str:
+        self.seq[prefix] = self.seq.get(prefix, 0) + 1
+        return f"{prefix}{self.seq[prefix]:06d}"
+
+    # --- people -----------------------------------------------------------------------------------------------
+    def child(self, n: int) -> Child:
+        rng = self.rng
+        la = rng.choices([self.la, *NEIGHBOURS], weights=[1 - sum(NEIGHBOURS.values()), *NEIGHBOURS.values()])[0]
+        # Old enough to be 10-17 at some point in the window.
+        dob = dt.date(rng.randint(self.history_start.year - 16, self.end.year - 11), rng.randint(1, 12), rng.randint(1, 28))
+        return Child(
+            n=n,
+            sex="M" if rng.random() < 0.8 else "F",
+            dob=dob,
+            ethnicity=_pick(rng, ETHNICITY),
+            la=la,
+            force_person_id=f"DP{rng.randint(10**6, 10**7 - 1)}",
+            upn=f"{rng.choice('ABCDEFGHJKLMNPQRTUVWXYZ')}{rng.randint(10**10, 10**11 - 1)}{rng.randint(0, 9)}",
+        )
+
+    def pnc(self, child: Child, on: dt.date) -> str:
+        if child.pnc_id is None:
+            child.pnc_id = f"{on.year % 100:02d}/{self.rng.randint(10**6, 10**7 - 1):07d}{self.rng.choice('ABCDEFGHJKLMNPQRTUVWXYZ')}"
+        return child.pnc_id
+
+    def yos_id(self, child: Child) -> str:
+        if child.yos_child_id is None:
+            child.yos_child_id = self.next_id("YJ")
+        return child.yos_child_id
+
+    # --- the partnership ----------------------------------------------------------------------------------------
+    def run(self) -> Partnership:
+        rng = self.rng
+        kids = [self.child(i) for i in range(self.n_children)]
+        for c in kids:
+            c.in_care = rng.random() < 0.09
+            if c.in_care:
+                c.la_child_id = self.next_id("C")
+            self.offending(c)
+        for _ in range(self.n_children // 6):  # prevention and sibling work with children who never offend
+            c = self.child(-1)
+            start = self.random_day_when_10_17(c)
+            if start:
+                self.intervention(c, rng.choice(["prevention", "prevention", "sibling_prevention"]), start, None, None)
+        for _ in range(self.n_children // 3):  # looked-after children with no youth justice contact
+            c = self.child(-1)
+            c.in_care, c.la_child_id = True, self.next_id("C")
+            kids.append(c)
+        self.care(kids)
+        self.board()
+        self.reference()
+        return Partnership(self.rows, self.periods())
+
+    def random_day_when_10_17(self, c: Child) -> dt.date | None:
+        lo = max(self.history_start, dt.date(c.dob.year + 10, c.dob.month, c.dob.day))
+        hi = min(self.end - dt.timedelta(days=60), dt.date(c.dob.year + 18, c.dob.month, c.dob.day) - dt.timedelta(days=1))
+        if lo >= hi:
+            return None
+        return lo + dt.timedelta(days=self.rng.randint(0, (hi - lo).days))
+
+    def offending(self, c: Child) -> None:
+        rng = self.rng
+        day = self.random_day_when_10_17(c)
+        count = 0
+        while day and day <= self.end - dt.timedelta(days=45) and _age(c.dob, day) <= 17:
+            self.offence(c, day, count)
+            count += 1
+            # about a third reoffend within a year; fewer go on after each further offence
+            if rng.random() > (0.5 if count == 1 else 0.45):
+                break
+            day = day + dt.timedelta(days=rng.randint(20, 420))
+
+    def offence(self, c: Child, offence_date: dt.date, nth: int) -> None:
+        rng = self.rng
+        category, _, (glo, ghi) = CATEGORIES[
+            rng.choices(range(len(CATEGORIES)), weights=[w for _, w, _ in CATEGORIES])[0]
+        ]
+        gravity = rng.randint(glo, ghi)
+        weapon = "knife" if category == "possession_of_weapons" and rng.random() < 0.6 else (
+            "knife" if category in ("robbery", "violence_against_person") and rng.random() < 0.05 else "none")
+        victim = "none" if category in ("drugs", "possession_of_weapons") else _pick(rng, [
+            ("stranger", 30), ("acquaintance", 25), ("child_peer", 20), ("parent_carer", 8), ("family_member", 5),
+            ("business", 12)])
+        outcome_date = offence_date + dt.timedelta(days=rng.randint(3, 40))
+        if nth == 0:
+            ladder = [(8, 34), (22, 18), (23, 3), (2, 14), (1, 9), (16, 12), (10, 10)]
+        else:
+            ladder = [(8, 10), (22, 8), (2, 30), (1, 42), (16, 6), (10, 4)]
+        if gravity >= 6:
+            ladder = [(1, 70), (2, 15), (16, 15)]
+        outcome = _pick(rng, ladder)
+        cgm = {8: 2, 22: 2, 23: 2, 2: rng.choice([3, 3, 3, 4]), 1: 5}.get(outcome)
+        pnc = self.pnc(c, outcome_date) if outcome in (1, 2) or (c.pnc_id and rng.random() < 0.9) else c.pnc_id
+        outcome_id = self.next_id("PO")
+        self.rows["police_outcomes"].append({
+            "outcome_id": outcome_id, "pnc_id": pnc or "", "force_person_id": c.force_person_id,
+            "dob": _d(c.dob), "sex": c.sex, "ethnicity": c.ethnicity, "home_la_code": c.la,
+            "offence_date": _d(offence_date), "offence_code": OFFENCE_CODES[category],
+            "offence_category": category, "gravity_score": str(gravity), "weapon": weapon,
+            "victim_relationship": victim, "outcome_date": _d(outcome_date), "outcome_type": str(outcome),
+            "child_gravity_matrix": "" if cgm is None else str(cgm),
+        })
+        kind = {8: "community_resolution", 22: "outcome_22", 23: "outcome_22",
+                2: "youth_conditional_caution" if cgm == 4 else "youth_caution"}.get(outcome)
+        if kind:
+            if outcome == 2:
+                c.proven.append(outcome_date)
+            self.intervention(c, kind, outcome_date + dt.timedelta(days=rng.randint(2, 14)), outcome_id, None,
+                              victim=victim, gravity=gravity)
+        elif outcome == 1:
+            self.court(c, offence_date, outcome_date, category, gravity, weapon, victim)
+        elif rng.random() < 0.3:
+            self.intervention(c, "triage", outcome_date + dt.timedelta(days=5), outcome_id, None)
+
+    def court(self, c: Child, offence_date: dt.date, charge_date: dt.date, category: str, gravity: int,
+              weapon: str, victim: str) -> None:
+        rng = self.rng
+        held = rng.random() < 0.25
+        if held:
+            requested = _pick(rng, [("non_secure", 70), ("secure", 10), ("none", 20)])
+            achieved = requested != "none" and rng.random() < 0.4
+            self.rows["custody_transfers"].append({
+                "detention_id": self.next_id("CT"), "pnc_id": self.pnc(c, charge_date),
+                "force_person_id": c.force_person_id, "dob": _d(c.dob), "home_la_code": c.la,
+                "charge_datetime": f"{_d(charge_date)}T{rng.randint(14, 23):02d}:{rng.randint(0, 59):02d}:00+00:00",
+                "bail_refused": "true", "accommodation_requested": requested, "transfer_achieved": _b(achieved),
+                "reason_not_transferred": "" if achieved or requested == "none" else _pick(
+                    rng, [("no_la_bed", 50), ("la_refused", 15), ("transport", 15), ("other", 20)]),
+            })
+        hearing = charge_date + dt.timedelta(days=rng.randint(20, 110))
+        if hearing > self.end:
+            return
+        verdict = _pick(rng, [("convicted", 85), ("acquitted", 6), ("dismissed", 4), ("withdrawn", 5)])
+        disposal, length = "", ""
+        remand = "remand_youth_detention" if held and rng.random() < 0.3 else (
+            "bail" if rng.random() < 0.5 else "none")
+        if verdict == "convicted":
+            disposal = _pick(rng, [("referral_order", 46), ("youth_rehabilitation_order", 22), ("yro_intensive", 3),
+                                   ("conditional_discharge", 8), ("fine", 5), ("absolute_discharge", 1),
+                                   ("compensation_order", 2), ("reparation_order", 2),
+                                   ("detention_training_order", 6 if gravity >= 5 else 2),
+                                   ("s250_detention", 2 if gravity >= 7 else 0)])
+            length = {"referral_order": str(rng.choice([3, 6, 9, 12])),
+                      "youth_rehabilitation_order": str(rng.choice([6, 9, 12, 18])),
+                      "yro_intensive": str(rng.choice([6, 12])),
+                      "detention_training_order": str(rng.choice([4, 6, 8, 12, 18, 24])),
+                      "s250_detention": str(rng.choice([24, 36, 48]))}.get(disposal, "")
+            c.proven.append(hearing)
+        disposal_id = self.next_id("CD")
+        self.rows["court_disposals"].append({
+            "disposal_id": disposal_id, "pnc_id": self.pnc(c, charge_date), "dob": _d(c.dob), "sex": c.sex,
+            "home_la_code": c.la, "offence_date": _d(offence_date), "hearing_date": _d(hearing),
+            "offence_code": OFFENCE_CODES[category], "offence_category": category, "gravity_score": str(gravity),
+            "weapon": weapon, "victim_relationship": victim, "verdict": verdict, "disposal_type": disposal,
+            "length_months": length, "remand_status": remand,
+        })
+        if remand == "remand_youth_detention":
+            self.intervention(c, "remand", charge_date, None, disposal_id)
+        yos_kind = {"referral_order": "referral_order", "youth_rehabilitation_order": "youth_rehabilitation_order",
+                    "yro_intensive": "youth_rehabilitation_order", "detention_training_order":
+                    "detention_training_order", "s250_detention": "s250_detention"}.get(disposal)
+        if yos_kind:
+            self.intervention(c, yos_kind, hearing + dt.timedelta(days=rng.randint(1, 10)), None, disposal_id,
+                              months=int(length), victim=victim, gravity=gravity)
+            if yos_kind in ("detention_training_order", "s250_detention"):
+                release = _add_months(hearing, int(length) // 2)
+                if release < self.end:
+                    self.intervention(c, "resettlement", release, None, disposal_id, months=int(length) // 2)
+
+    def intervention(self, c: Child, kind: str, start: dt.date, outcome_id: str | None, disposal_id: str | None,
+                     months: int | None = None, victim: str = "none", gravity: int = 1) -> None:
+        rng = self.rng
+        if start > self.end:
+            return
+        months = months or {"prevention": 4, "sibling_prevention": 4, "triage": 2, "community_resolution": 2,
+                            "outcome_22": 3, "youth_caution": 2, "youth_conditional_caution": 4, "remand": 2}.get(kind, 6)
+        end = start + dt.timedelta(days=int(months * 30.4) + rng.randint(-10, 20))
+        end_reason = None
+        if end <= self.end:
+            end_reason = _pick(rng, [("completed", 82), ("breached", 8), ("revoked", 3), ("transferred", 4), ("other", 3)])
+        else:
+            end = None
+        mh_need = rng.random() < 0.35
+        mh_offered = mh_need and rng.random() < 0.8
+        sm_need = rng.random() < 0.25
+        sm_offered = sm_need and rng.random() < 0.75
+        offered = rng.choice([0, 10, 15, 25, 25, 25])
+        iid = self.next_id("IV")
+        self.rows["yos_interventions"].append({
+            "intervention_id": iid, "yos_child_id": self.yos_id(c), "pnc_id": c.pnc_id or "",
+            "la_child_id": c.la_child_id or "", "dob": _d(c.dob), "sex": c.sex, "ethnicity": c.ethnicity,
+            "home_la_code": c.la, "intervention_type": kind, "linked_outcome_id": outcome_id or "",
+            "linked_disposal_id": disposal_id or "", "start_date": _d(start), "end_date": _d(end) if end else "",
+            "end_reason": end_reason or "",
+            "accommodation_suitable_start": _b(rng.random() < 0.9), "accommodation_suitable_end": _b(rng.random() < 0.93) if end else "",
+            "ete_suitable_start": _b(rng.random() < 0.7), "ete_suitable_end": _b(rng.random() < 0.75) if end else "",
+            "ete_hours_offered": str(offered), "ete_hours_attended": str(rng.randint(0, offered)),
+            "send_identified": _b(rng.random() < 0.3), "learning_plan": _pick(rng, [("none", 60), ("ehcp", 20), ("idp", 5), ("other", 15)]),
+            "mh_need": _b(mh_need), "mh_offered": _b(mh_offered), "mh_attending": _b(mh_offered and rng.random() < 0.7),
+            "sm_need": _b(sm_need), "sm_offered": _b(sm_offered), "sm_attending": _b(sm_offered and rng.random() < 0.6),
+            "early_help": _b(rng.random() < 0.25), "child_protection_plan": _b(rng.random() < 0.08),
+            "child_in_need": _b(rng.random() < 0.2), "looked_after": _b(c.in_care), "care_leaver": _b(False),
+        })
+        if kind in ("prevention", "sibling_prevention", "triage", "remand"):
+            return
+        for stage, on in (("start", start), ("end", end)):
+            if on is None:
+                continue
+            rosh = _pick(rng, [("Low", 58), ("Medium", 31), ("High", 10), ("Very High", 1)] if gravity < 5 else
+                         [("Low", 30), ("Medium", 45), ("High", 22), ("Very High", 3)])
+            self.rows["yos_assessments"].append({
+                "assessment_id": self.next_id("AS"), "yos_child_id": self.yos_id(c), "intervention_id": iid,
+                "assessment_date": _d(on), "stage": stage, "rosh_level": rosh,
+                "safety_wellbeing_level": _pick(rng, [("Low", 40), ("Medium", 40), ("High", 17), ("Very High", 3)]),
+                "likelihood_reoffending": _pick(rng, [("Low", 45), ("Medium", 40), ("High", 15)]),
+                "rosh_plan_in_place": _b(rosh != "Low" and rng.random() < 0.85),
+                "safety_wellbeing_plan_in_place": _b(rng.random() < 0.6),
+            })
+        if victim not in ("none",):
+            consent = rng.random() < 0.6
+            offered_rj = consent and rng.random() < 0.75
+            self.rows["yos_victims"].append({
+                "victim_record_id": self.next_id("VR"), "intervention_id": iid,
+                "victim_type": "business" if victim == "business" else ("parent_carer" if victim == "parent_carer" else "person"),
+                "consent_to_contact": _b(consent),
+                "contacted_date": _d(start + dt.timedelta(days=rng.randint(3, 20))) if consent and start + dt.timedelta(days=20) <= self.end else "",
+                "rj_offered": _b(offered_rj), "rj_engaged": _b(offered_rj and rng.random() < 0.45),
+                "safety_plan": _b(rng.random() < 0.3),
+            })
+
+    def care(self, kids: list[Child]) -> None:
+        rng = self.rng
+        year_start = dt.date(self.end.year, 4, 1) if self.end.month >= 4 else dt.date(self.end.year - 1, 4, 1)
+        for c in kids:
+            if not c.in_care or _age(c.dob, year_start) > 17 or _age(c.dob, year_start) < 0:
+                continue
+            self.rows["cic_header"].append({
+                "CHILD": c.la_child_id, "SEX": c.sex, "DOB": _d903(c.dob), "ETHNIC": ETHNIC_903.get(c.ethnicity, c.ethnicity),
+                "UPN": c.upn, "MOTHER": "0" if c.sex == "M" else rng.choice(["0", "0", "0", "1"]), "MC_DOB": "",
+            })
+            decom = year_start - dt.timedelta(days=rng.randint(30, 1500))
+            if decom < c.dob:
+                decom = c.dob + dt.timedelta(days=400)
+            episodes = rng.randint(1, 3)
+            place = _pick(rng, [("U1", 20), ("U4", 20), ("U3", 10), ("K2", 15), ("R1", 5), ("P1", 5), ("K3", 8), ("S1", 3)])
+            for e in range(episodes):
+                last = e == episodes - 1
+                dec = None if last else min(decom + dt.timedelta(days=rng.randint(60, 300)), self.end - dt.timedelta(days=5))
+                rec = None if last else "X1"
+                ls = "J1" if rng.random() < 0.04 else _pick(rng, [("C2", 55), ("C1", 15), ("V2", 25), ("E1", 5)])
+                self.rows["cic_episodes"].append({
+                    "CHILD": c.la_child_id, "DECOM": _d903(decom), "RNE": "S" if e == 0 else "P", "LS": ls,
+                    "CIN": _pick(rng, [("N1", 60), ("N4", 10), ("N5", 15), ("N6", 5), ("N2", 5), ("N8", 5)]),
+                    "PLACE": place, "PLACE_PROVIDER": _pick(rng, [("PR1", 50), ("PR4", 35), ("PR5", 15)]),
+                    "DEC": _d903(dec), "REC": rec or "", "REASON_PLACE_CHANGE": "" if last else "CARPL",
+                    "HOME_POST": f"DE{rng.randint(1, 24)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+                    "PL_POST": f"DE{rng.randint(1, 24)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+                    "URN": f"SC{rng.randint(100000, 999999)}" if place in ("K2", "K3", "R1") else "",
+                })
+                if dec is None:
+                    break
+                decom = dec
+                place = _pick(rng, [("U1", 30), ("U4", 30), ("K2", 25), ("K3", 15)])
+            if decom <= year_start - dt.timedelta(days=365) or rng.random() < 0.6:
+                self.rows["cic_oc2"].append({
+                    "CHILD": c.la_child_id, "DOB": _d903(c.dob), "SDQ_SCORE": str(rng.randint(5, 30)), "SDQ_REASON": "",
+                    "CONVICTED": "1" if any(year_start - dt.timedelta(days=365) <= p <= self.end for p in c.proven) else "0",
+                    "HEALTH_CHECK": "1", "IMMUNISATIONS": rng.choice("01"), "TEETH_CHECK": "1", "HEALTH_ASSESSMENT": "1",
+                    "SUBSTANCE_MISUSE": "1" if rng.random() < 0.1 else "0", "INTERVENTION_RECEIVED": "",
+                    "INTERVENTION_OFFERED": "",
+                })
+            for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
+                day = self.random_day_when_10_17(c)
+                if not day:
+                    continue
+                outcome = _pick(rng, [("no_further_action", 45), ("restorative", 25), ("community_resolution", 12),
+                                      ("outcome_22", 5), ("youth_caution", 4), ("charge", 4), ("arrest_no_further_action", 5)])
+                self.rows["cic_police_incidents"].append({
+                    "incident_id": self.next_id("PI"), "la_child_id": c.la_child_id, "pnc_id": c.pnc_id or "",
+                    "incident_date": _d(day), "placement_type": place,
+                    "reported_by": _pick(rng, [("placement_staff", 70), ("police_patrol", 15), ("public", 10), ("other", 5)]),
+                    "incident_type": _pick(rng, [("missing", 40), ("damage", 20), ("assault_staff", 15), ("assault_peer", 10),
+                                                 ("theft", 5), ("public_order", 5), ("other", 5)]),
+                    "restorative_approach_used": _b(outcome in ("restorative", "community_resolution") or rng.random() < 0.2),
+                    "police_outcome": outcome,
+                })
+
+    def board(self) -> None:
+        rng = self.rng
+        day = dt.date(self.start.year, 3, 15)
+        while day <= self.end:
+            for agency, p in (("police", 0.95), ("probation", 0.8), ("health", 0.7), ("education", 0.75),
+                              ("childrens_social_care", 0.95), ("courts", 0.5)):
+                attended = rng.random() < p
+                self.rows["board_attendance"].append({
+                    "meeting_date": _d(day), "partner_agency": agency, "attended": _b(attended),
+                    "senior_representative": _b(attended and rng.random() < 0.8),
+                    "data_contributed": _b(attended and rng.random() < 0.6),
+                })
+            day = _add_months(day, 3)
+
+    def reference(self) -> None:
+        for year in range(self.start.year, self.end.year + 1):
+            for la, pop in {self.la: POPULATION_10_17.get(self.la, 27_600)}.items():
+                grown = int(pop * (1 + 0.012 * (year - self.start.year)))
+                self.rows["population_10_17"].append({"la_code": la, "year": str(year), "population": str(grown)})
+        src = "synthetic, shaped on DfE LAIT and MoJ youth justice statistics"
+        for year in range(self.start.year, self.end.year + 1):
+            k = year - self.start.year
+            for code, name, fte, reoff, cust in (("E92000001", "England", 150 - 4 * k, 32.5 + 0.2 * k, 0.09),
+                                                 ("E12000004", "East Midlands", 160 - 5 * k, 33.0, 0.10)):
+                for measure, value in (("FirstYJS", fte), ("ReoffYO", reoff), ("CustodyRate", cust)):
+                    period = str(year) if measure == "FirstYJS" else f"{year}-{(year + 1) % 100:02d}"
+                    self.rows["published_comparators"].append({
+                        "measure": measure, "area_code": code, "area_name": name, "period": period,
+                        "value": f"{value:.2f}", "source": src})
+
+    def periods(self) -> dict[str, tuple[dt.date, dt.date]]:
+        year_start = dt.date(self.end.year, 4, 1) if self.end.month >= 4 else dt.date(self.end.year - 1, 4, 1)
+        out = {}
+        for feed in self.rows:
+            if feed.startswith("cic_") and feed != "cic_police_incidents":
+                out[feed] = (year_start, dt.date(year_start.year + 1, 3, 31))
+            else:
+                out[feed] = (self.history_start, self.end)
+        return out
+
+
+def _csv_text(contract_columns: list[str], rows: list[dict[str, str]]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=contract_columns, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _inject(name: str, rows: dict[str, list[dict[str, str]]], rng: random.Random) -> dict:
+    """Apply one defect to the rows; returns which rows (0-based) it touched."""
+    feed, rule = DEFECTS[name]
+    data = rows[feed]
+    picks = sorted(rng.sample(range(len(data)), min(3, len(data))))
+    if name == "bad_codes":
+        for i in picks:
+            data[i]["sex"] = "X"
+    elif name == "impossible_dates":
+        for i in picks:
+            o = dt.date.fromisoformat(data[i]["outcome_date"])
+            data[i]["offence_date"] = _d(o + dt.timedelta(days=10))
+    elif name == "invalid_dates":
+        for i in picks:
+            data[i]["hearing_date"] = data[i]["hearing_date"][:8] + "31" if data[i]["hearing_date"][5:7] in (
+                "02", "04", "06", "09", "11") else data[i]["hearing_date"][:5] + "02-30"
+    elif name == "duplicates":
+        for i in picks:
+            data.append(dict(data[i]))
+        picks = list(range(len(data) - len(picks), len(data)))
+    elif name == "names_in_id_column":
+        for j, i in enumerate(picks):
+            data[i]["force_person_id"] = SYNTHETIC_NAMES[j % len(SYNTHETIC_NAMES)]
+    elif name == "broken_funnel":
+        for i in picks:
+            data[i].update(mh_need="false", mh_offered="false", mh_attending="true")
+    elif name == "old_sex_codes":
+        for i in picks:
+            data[i]["SEX"] = "1" if data[i]["SEX"] == "M" else "2"
+    return {"defect": name, "feed": feed, "rule_id": rule, "rows": picks}
+
+
+def generate(out: Path, *, seed: int = 7, children: int = 700, years: int = 3, end_year: int = 2025,
+             la_code: str = DERBY, defects: list[str] | None = None) -> dict:
+    """Write every feed of a synthetic partnership under ``out/<partner>/<feed>.csv``; returns the manifest."""
+    unknown = sorted(set(defects or []) - set(DEFECTS))
+    if unknown:
+        raise ValueError(f"unknown defects: {', '.join(unknown)}; known: {', '.join(DEFECTS)}")
+    gen = Generator(seed, children, years, end_year, la_code)
+    p = gen.run()
+    rng = random.Random(seed + 1)
+    injected = [_inject(d, p.rows, rng) for d in (defects or []) if d not in FILE_DEFECTS]
+    contracts = all_contracts()
+    manifest: dict = {"seed": seed, "children": children, "years": years, "end_year": end_year, "la_code": la_code,
+                      "feeds": {}, "defects": []}
+    for feed, rows in p.rows.items():
+        c = contracts[feed]
+        columns = list(c.column_names)
+        if "missing_column" in (defects or []) and feed == DEFECTS["missing_column"][0]:
+            columns.remove("transfer_achieved")
+        if "name_column" in (defects or []) and feed == DEFECTS["name_column"][0]:
+            columns.append("victim_name")
+            for i, r in enumerate(rows):
+                r["victim_name"] = SYNTHETIC_NAMES[i % len(SYNTHETIC_NAMES)]
+        text = _csv_text(columns, [{k: r.get(k, "") for k in columns} for r in rows])
+        if "malformed_lines" in (defects or []) and feed == DEFECTS["malformed_lines"][0]:
+            lines = text.split("\n")
+            for n in (5, 9):
+                lines[n] = lines[n] + ",unexpected,extra"
+            text = "\n".join(lines)
+        path = out / c.partner / f"{feed}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if "wrong_encoding" in (defects or []) and feed == DEFECTS["wrong_encoding"][0]:
+            path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+        else:
+            path.write_text(text, encoding="utf-8")
+        start, end = p.period[feed]
+        manifest["feeds"][feed] = {"partner": c.partner, "path": str(path.relative_to(out)), "rows": len(rows),
+                                   "period_start": start.isoformat(), "period_end": end.isoformat(), "kind": c.kind}
+    for d in injected:
+        d["lines"] = [i + 2 for i in d.pop("rows")]
+        manifest["defects"].append(d)
+    if "malformed_lines" in (defects or []):
+        manifest["defects"].append({"defect": "malformed_lines", "feed": "yos_interventions", "rule_id": "line.malformed",
+                                    "lines": [6, 10]})
+    for name in ("missing_column", "wrong_encoding", "name_column"):
+        if name in (defects or []):
+            manifest["defects"].append({"defect": name, "feed": DEFECTS[name][0], "rule_id": DEFECTS[name][1], "lines": []})
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return manifest

@@ -14,6 +14,7 @@ come from the same rule's SQL (:mod:`expectations.validate`) and the two counts 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -97,6 +98,7 @@ def run_suite(con: duckdb.DuckDBPyConnection, table: str, rules: list[Rule], sui
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     _patch_gx()
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     schema, name = table.split(".")
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)

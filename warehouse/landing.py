@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from collections.abc import Iterable, Iterator
 
 import duckdb
 
@@ -38,21 +39,30 @@ class Extract:
         return f"{self.partner}/{self.feed}/{self.extract_id}"
 
 
-def write_stream(stream: BinaryIO, dest_dir: Path, limit: int | None = None) -> tuple[Path, str, int]:
-    """Copy a byte stream into a temporary file in ``dest_dir``, hashing on the way. Returns (tmp path, sha, size)."""
+def file_chunks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            yield chunk
+
+
+def write_chunks(chunks: Iterable[bytes], dest_dir: Path) -> tuple[Path, str, int]:
+    """Write chunks to a temporary file in ``dest_dir``, hashing on the way. Returns (tmp path, sha256, size).
+
+    If the chunks fail part-way (a connection cut mid-body), the temporary file is removed: nothing half-written
+    is ever landed."""
     dest_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
-    tmp = dest_dir / f".incoming-{os.getpid()}-{id(stream)}"
-    with open(tmp, "wb") as out:
-        while chunk := stream.read(CHUNK):
-            size += len(chunk)
-            if limit is not None and size > limit:
-                out.close()
-                tmp.unlink()
-                raise ValueError(f"extract is larger than the configured limit of {limit} bytes")
-            digest.update(chunk)
-            out.write(chunk)
+    tmp = dest_dir / f".incoming-{os.getpid()}-{threading.get_ident()}"
+    try:
+        with open(tmp, "wb") as out:
+            for chunk in chunks:
+                size += len(chunk)
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return tmp, digest.hexdigest(), size
 
 
@@ -62,7 +72,7 @@ def land(
     *,
     feed: str,
     partner: str,
-    stream: BinaryIO,
+    chunks: Iterable[bytes],
     source: str,
     original_name: str | None = None,
     period: tuple[dt.date | None, dt.date | None] = (None, None),
@@ -73,7 +83,7 @@ def land(
 
     The same bytes delivered twice for the same feed are recognised and land once (``is_new`` is False)."""
     feed_dir = data_dir / "landing" / feed
-    tmp, sha, size = write_stream(stream, feed_dir)
+    tmp, sha, size = write_chunks(chunks, feed_dir)
     stored = feed_dir / f"{sha}.csv"
     existing = con.execute(
         "select extract_id, received_at, source, original_name, declared_period_start, declared_period_end, "
@@ -137,6 +147,5 @@ def land(
 def land_file(con: duckdb.DuckDBPyConnection, data_dir: Path, *, feed: str, partner: str, path: Path,
               source: str | None = None, **kw) -> Extract:
     """Land a file from disk (``yos load`` and the intake folder)."""
-    with open(path, "rb") as f:
-        return land(con, data_dir, feed=feed, partner=partner, stream=f,
-                    source=source or f"file:{path.name}", original_name=path.name, **kw)
+    return land(con, data_dir, feed=feed, partner=partner, chunks=file_chunks(path),
+                source=source or f"file:{path.name}", original_name=path.name, **kw)

@@ -66,7 +66,7 @@ class SecretRef:
         raise ConfigError(f"secret not found: set {self.describe()}")
 
 
-def _secret(raw: Any) -> SecretRef | None:
+def secret_ref(raw: Any) -> SecretRef | None:
     if raw is None:
         return None
     if not isinstance(raw, dict) or not ({"env", "file"} & raw.keys()):
@@ -142,7 +142,7 @@ def load_config(path: Path | None = None) -> Config:
             name=p["name"],
             base_url=p["base_url"],
             auth_type=auth["type"],
-            token=_secret(auth.get("token")),
+            token=secret_ref(auth.get("token")),
             contacts=tuple(Contact(**c) for c in p.get("contacts", [])),
             feeds=tuple(p["feeds"]),
         )
@@ -154,7 +154,7 @@ def load_config(path: Path | None = None) -> Config:
         la_code=ps["la_code"],
         la_name=ps["la_name"],
         yos_data_lead=Contact(**ps["yos_data_lead"]),
-        pseudonym_key=_secret(doc["pseudonymisation"]["key"]),
+        pseudonym_key=secret_ref(doc["pseudonymisation"]["key"]),
         pseudonym_key_version=int(doc["pseudonymisation"]["version"]),
         alert_from=doc["alerts"]["from"],
         smtp=smtp,

@@ -97,3 +97,16 @@ create table if not exists audit.alerts (
     problems integer not null,
     error varchar
 );
+
+create table if not exists audit.fetches (
+    partner varchar not null,
+    feed varchar not null,
+    url varchar not null,                  -- never carries a secret
+    attempt integer not null,
+    fetched_at timestamptz not null,
+    http_status integer,
+    bytes bigint,
+    duration_ms bigint,
+    outcome varchar not null,              -- landed | unchanged | retry | failed
+    detail varchar
+);

@@ -1,0 +1,214 @@
+"""The ``yos`` command: thin commands over the library. Each turns known failures into a message that names what
+went wrong and how to fix it; a traceback means a bug."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from yos.settings import prepare_environment
+
+
+def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn the pipeline's known failures into a clear message and exit status 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from expectations.contract import ContractError
+        from yos.config import ConfigError
+        from yos.partners.http import FetchError
+
+        try:
+            return fn(*args, **kwargs)
+        except (ContractError, ConfigError, FetchError, FileNotFoundError, ValueError) as e:
+            raise click.ClickException(str(e)) from e
+
+    return wrapper
+
+
+@click.group()
+def cli() -> None:
+    """yos-pipeline: partner extracts in, validated and pseudonymised KPI views out."""
+    prepare_environment()
+
+
+@cli.command()
+@click.option("--seed", default=7, show_default=True, help="Seed for the synthetic partnership.")
+@click.option("--children", default=700, show_default=True, help="Children known to the police in the partnership.")
+@friendly
+def demo(seed: int, children: int) -> None:
+    """Generate a partnership, serve it, run the nightly flow, and show the results.
+
+    Example: yos demo
+    """
+    from yos.demo import run_demo
+
+    run_demo(lambda s: click.echo(s), seed=seed, children=children)
+
+
+@cli.command()
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write.")
+@click.option("--seed", default=7, show_default=True)
+@click.option("--children", default=700, show_default=True)
+@click.option("--years", default=3, show_default=True, help="Reporting years (two earlier years of history come too).")
+@click.option("--end-year", default=2025, show_default=True, help="Last calendar year of data.")
+@click.option("--la-code", default="E06000015", show_default=True, help="ONS code of the partnership's LA.")
+@click.option("--defects", default="", help="Comma-separated defects to inject, or 'all'.")
+@friendly
+def generate(out: Path, seed: int, children: int, years: int, end_year: int, la_code: str, defects: str) -> None:
+    """Write a synthetic partnership: every feed of every partner, under OUT/<partner>/<feed>.csv.
+
+    Example: yos generate --out /tmp/derby --seed 7 --defects bad_codes,duplicates
+    """
+    from yos.synthetic.generate import DEFECTS
+    from yos.synthetic.generate import generate as gen
+
+    chosen = list(DEFECTS) if defects == "all" else [d for d in defects.split(",") if d]
+    manifest = gen(out, seed=seed, children=children, years=years, end_year=end_year, la_code=la_code,
+                   defects=chosen)
+    for feed, meta in manifest["feeds"].items():
+        click.echo(f"{meta['path']:<45} {meta['rows']:>7} rows")
+    for d in manifest["defects"]:
+        click.echo(f"defect {d['defect']}: {d['feed']} -> caught by {d['rule_id']}")
+
+
+@cli.group()
+def partners() -> None:
+    """The stand-in partner endpoints."""
+
+
+@partners.command("serve")
+@click.option("--from", "root", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A folder written by `yos generate`.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True)
+@click.option("--fault", "faults", multiple=True, help="FEED=FAULT[,FAULT...], e.g. police_outcomes=500,cut")
+@friendly
+def partners_serve(root: Path, host: str, port: int, faults: tuple[str, ...]) -> None:
+    """Serve each partner's feeds over HTTP with per-partner bearer tokens, ETags and optional faults.
+
+    Tokens are the ones the configuration names (e.g. YOS_TOKEN_POLICE); set them in the environment.
+
+    Example: YOS_TOKEN_POLICE=... yos partners serve --from /tmp/derby --fault police_outcomes=503:2
+    """
+    from yos.config import load_config
+    from yos.synthetic.server import serve
+
+    cfg = load_config()
+    tokens = {pid: p.token.resolve() for pid, p in cfg.partners.items() if p.token}
+    parsed = {f.split("=", 1)[0]: f.split("=", 1)[1].split(",") for f in faults}
+    server = serve(root, tokens, host=host, port=port, faults=parsed)
+    click.echo(f"Serving {root} on {server.url} (Ctrl-C to stop)")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+@cli.group()
+def run() -> None:
+    """Run a flow now."""
+
+
+@run.command("nightly")
+@click.option("--partner", "partners_", multiple=True, help="Only these partners (default: all).")
+@friendly
+def run_nightly(partners_: tuple[str, ...]) -> None:
+    """Pull every feed, load, publish and alert, as the 02:00 schedule does.
+
+    Example: yos run nightly
+    """
+    from flows.nightly import nightly
+
+    summary = nightly(partners=list(partners_) or None)
+    for x in summary["loads"]:
+        click.echo(f"{x['partner']}/{x['feed']}: {x['status']} ({x['received']} received, {x['loaded']} loaded, "
+                   f"{x['quarantined']} quarantined)")
+    click.echo(f"published {summary['published']}; {len(summary['alerts'])} alert(s) sent")
+
+
+@cli.command()
+@click.argument("feed")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--no-alert", is_flag=True, help="Do not email the partner about problems.")
+@friendly
+def load(feed: str, file: Path, no_alert: bool) -> None:
+    """Load FILE as an extract of FEED through the same validation, then republish the warehouse.
+
+    Needs no partner server and no Prefect server.
+
+    Example: yos load police_outcomes outcomes.csv
+    """
+    from yos.pipeline import Pipeline, new_run_id
+
+    with Pipeline() as p:
+        extract = p.land_file(feed, file)
+        result = p.load(extract)
+        p.publish()
+        sent = [] if no_alert or result.status == "already_loaded" else p.alert(new_run_id(), [result])
+    click.echo(f"{extract.label}: {result.summary}")
+    for prob in result.problems:
+        click.echo(f"  {prob.rule_id}: {prob.message}\n    fix: {prob.fix}")
+    if result.rows_quarantined:
+        click.echo(f"  see the failing rows: yos sql \"from audit.data_quality where extract_id = "
+                   f"'{extract.extract_id}'\"")
+    for s in sent:
+        click.echo(f"  alert to {s['recipient']}: {s['status']} (copy: {s['copy']})")
+    if result.status == "held_back":
+        sys.exit(2)
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print rows as JSON lines.")
+@friendly
+def sql(query: str | None, as_json: bool) -> None:
+    """Query the published warehouse read-only (no file or network access), or open the duckdb shell.
+
+    Example: yos sql "select * from kpi.first_time_entrants"
+    """
+    from warehouse.db import connect_analyst
+
+    paths = prepare_environment()
+    if query is None:
+        duckdb_cli = Path(sys.executable).with_name("duckdb")
+        os.execv(str(duckdb_cli), [str(duckdb_cli), "-readonly", str(paths.published_db), "-cmd",
+                                   "SET enable_external_access = false; SET lock_configuration = true;"])
+    con = connect_analyst(paths.published_db)
+    try:
+        rel = con.sql(query)
+        if as_json:
+            cols = rel.columns
+            for row in rel.fetchall():
+                click.echo(json.dumps(dict(zip(cols, row, strict=True)), default=str))
+        else:
+            click.echo(str(rel))
+    finally:
+        con.close()
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/contracts"),
+              show_default=True)
+@friendly
+def contracts(out: Path) -> None:
+    """Write the partner-facing documentation of every feed contract (Markdown).
+
+    Example: yos contracts --out docs/contracts
+    """
+    from expectations.docs import write_docs
+
+    for path in write_docs(out):
+        click.echo(str(path))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

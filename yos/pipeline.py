@@ -1,0 +1,94 @@
+"""The pipeline as a library: one object per run that lands, loads, publishes and alerts. Prefect flows and the
+``yos`` commands are thin callers of this; nothing here needs a Prefect server.
+
+    with Pipeline() as p:
+        extract = p.land_file("police_outcomes", Path("outcomes.csv"))
+        result = p.load(extract)
+        p.publish()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from expectations.contract import get_contract
+from warehouse.db import connect_loader
+from warehouse.landing import Extract, land_file
+from warehouse.pipeline import LoadResult, load_extract
+from warehouse.publish import publish
+from yos.alerts.compose import compose
+from yos.alerts.send import deliver
+from yos.config import Config, load_config
+from yos.logs import feed_logger
+from yos.partners.http import RetryPolicy, fetch
+from yos.settings import Paths, prepare_environment
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+class Pipeline:
+    def __init__(self, cfg: Config | None = None, paths: Paths | None = None) -> None:
+        self.paths = paths or prepare_environment()
+        self.cfg = cfg or load_config()
+        self.con = connect_loader(self.paths.loader_db)
+        self._key: str | None = None
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    @property
+    def pseudonym_key(self) -> str:
+        if self._key is None:
+            self._key = self.cfg.pseudonym_key.resolve()
+        return self._key
+
+    def pull(self, partner_id: str, feed: str, policy: RetryPolicy = RetryPolicy()) -> Extract | None:
+        """Fetch one feed from its partner's endpoint into landing; None when unchanged since last time."""
+        partner = self.cfg.partners[partner_id]
+        extract = fetch(self.con, self.paths.data, partner, feed, policy=policy)
+        log = feed_logger(partner_id, feed, extract.extract_id if extract else "-")
+        log.info("landed %s bytes" % extract.bytes if extract else "unchanged since the last pull (304)")
+        return extract
+
+    def land_file(self, feed: str, path: Path, source: str | None = None) -> Extract:
+        """Land a file from disk for ``feed`` (its partner comes from the configuration, else the contract)."""
+        contract = get_contract(feed)
+        partner = self.cfg.partner_of(feed).id if any(feed in p.feeds for p in self.cfg.partners.values()) \
+            else contract.partner
+        return land_file(self.con, self.paths.data, feed=feed, partner=partner, path=path, source=source)
+
+    def load(self, extract: Extract) -> LoadResult:
+        """Stage, validate and load one landed extract."""
+        log = feed_logger(extract.partner, extract.feed, extract.extract_id)
+        return load_extract(self.con, extract, pseudonym_key=self.pseudonym_key,
+                            pseudonym_key_version=self.cfg.pseudonym_key_version, logger=log)
+
+    def publish(self) -> Path:
+        """Rebuild the analysts' warehouse and swap it in atomically."""
+        path = publish(self.con, self.paths.published_db)
+        feed_logger().info("published %s", path.name)
+        return path
+
+    def alert(self, run_id: str, results: list[LoadResult]) -> list[dict]:
+        """Send each partner with something to hear about its data-quality alert; returns delivery records."""
+        sent: list[dict] = []
+        for partner in self.cfg.partners.values():
+            load_ids = [r.load_id for r in results if r.extract.partner == partner.id and r.status != "already_loaded"]
+            alert = compose(self.con, self.cfg, self.paths.data, partner, run_id, load_ids)
+            if alert is None:
+                continue
+            records = deliver(self.con, self.cfg, alert, self.paths.outbox)
+            for r in records:
+                feed_logger(partner.id).info("alert %s (%s problems) %s", r["status"], alert.problem_count,
+                                             "delivered" if r["status"] == "sent" else "kept in outbox")
+            sent.extend(records)
+        return sent

@@ -1,0 +1,148 @@
+"""A stand-in for the partners' endpoints: a real HTTP server on loopback serving a generated partnership.
+
+``GET /<partner>/<feed>.csv`` returns the feed with ``ETag`` (its SHA-256), ``X-Extract-Period`` and
+``X-Extract-Kind`` headers, honours ``If-None-Match`` with a 304, and needs ``Authorization: Bearer <token>`` with
+that partner's token. Faults can be queued per feed, each used by one request, to show how the pipeline copes:
+
+- ``500`` / ``503`` / ``429``: that status (``503:2`` adds ``Retry-After: 2``);
+- ``401``: refused as if the token were wrong;
+- ``timeout:S``: wait S seconds before answering;
+- ``cut``: promise the whole body, send half, close the connection;
+- ``html``: answer 200 with an HTML error page (wrong content type).
+
+Faults are queued on the command line (``--fault police_outcomes=500,500``) or, for tests, with
+``POST /_faults`` (JSON ``{"feed": ["500", "cut"]}``). ``GET /_requests`` lists what was asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+class PartnerServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, root: Path, tokens: dict[str, str]) -> None:
+        super().__init__((host, port), _Handler)
+        self.root = root
+        self.tokens = tokens
+        self.faults: dict[str, deque[str]] = defaultdict(deque)
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        manifest = root / "manifest.json"
+        self.manifest = json.loads(manifest.read_text()) if manifest.exists() else {"feeds": {}}
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hangs up mid-answer (a timeout test, a cut body) is expected here
+
+    def queue_faults(self, feed: str, faults: list[str]) -> None:
+        with self.lock:
+            self.faults[feed].extend(faults)
+
+    def next_fault(self, feed: str) -> str | None:
+        with self.lock:
+            return self.faults[feed].popleft() if self.faults[feed] else None
+
+    def start(self) -> threading.Thread:
+        t = threading.Thread(target=self.serve_forever, name="partner-server", daemon=True)
+        t.start()
+        return t
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: PartnerServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet: the pipeline logs what matters
+        pass
+
+    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        if self.path != "/_faults":
+            return self._send(404)
+        length = int(self.headers.get("Content-Length", 0))
+        for feed, faults in json.loads(self.rfile.read(length) or b"{}").items():
+            self.server.queue_faults(feed, list(faults))
+        self._send(204)
+
+    def do_GET(self) -> None:
+        if self.path == "/_health":
+            return self._send(200, b"ok", {"Content-Type": "text/plain"})
+        if self.path == "/_requests":
+            body = json.dumps(self.server.requests).encode()
+            return self._send(200, body, {"Content-Type": "application/json"})
+        parts = self.path.split("?")[0].strip("/").split("/")
+        if len(parts) != 2 or not parts[1].endswith(".csv"):
+            return self._send(404, b"not found", {"Content-Type": "text/plain"})
+        partner, feed = parts[0], parts[1][: -len(".csv")]
+        fault = self.server.next_fault(feed)
+        self.server.requests.append({"partner": partner, "feed": feed, "fault": fault,
+                                     "if_none_match": self.headers.get("If-None-Match")})
+        expected = self.server.tokens.get(partner)
+        given = self.headers.get("Authorization", "")
+        if fault == "401" or expected is None or not hmac.compare_digest(given, f"Bearer {expected}"):
+            return self._send(401, b"invalid token", {"Content-Type": "text/plain",
+                                                       "WWW-Authenticate": "Bearer"})
+        path = self.server.root / partner / f"{feed}.csv"
+        if not path.is_file():
+            return self._send(404, b"no such feed", {"Content-Type": "text/plain"})
+        if fault and fault.split(":")[0] in ("500", "503", "429"):
+            status, _, after = fault.partition(":")
+            return self._send(int(status), b"partner system unavailable",
+                              {"Content-Type": "text/plain", **({"Retry-After": after} if after else {})})
+        if fault and fault.startswith("timeout"):
+            time.sleep(float(fault.partition(":")[2] or 30))
+        body = path.read_bytes()
+        etag = '"' + hashlib.sha256(body).hexdigest() + '"'
+        meta = self.server.manifest["feeds"].get(feed, {})
+        headers = {
+            "Content-Type": "text/csv; charset=utf-8",
+            "ETag": etag,
+            "X-Extract-Kind": meta.get("kind", ""),
+            "X-Extract-Period": f"{meta.get('period_start', '')}/{meta.get('period_end', '')}",
+        }
+        if fault == "html":
+            return self._send(200, b"<html><body>Service error</body></html>", {"Content-Type": "text/html"})
+        if self.headers.get("If-None-Match") == etag:
+            return self._send(304, b"", {"ETag": etag})
+        if fault == "cut":
+            self.send_response(200)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self._send(200, body, headers)
+
+
+def serve(root: Path, tokens: dict[str, str], host: str = "127.0.0.1", port: int = 0,
+          faults: dict[str, list[str]] | None = None) -> PartnerServer:
+    """Start a partner server in a background thread; ``port=0`` picks a free port (see ``.url``)."""
+    server = PartnerServer(host, port, root, tokens)
+    for feed, fs in (faults or {}).items():
+        server.queue_faults(feed, fs)
+    server.start()
+    return server

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,12 +94,15 @@ def run_suite(con: duckdb.DuckDBPyConnection, table: str, rules: list[Rule], sui
     """Validate ``table`` (``schema.name``) against a suite of ``rules`` with GX; one outcome per rule."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("TQDM_DISABLE", "1")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from duckdb_engine import ConnectionWrapper
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    _patch_gx()
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+
+    _patch_gx()
     schema, name = table.split(".")
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
@@ -109,7 +113,9 @@ def run_suite(con: duckdb.DuckDBPyConnection, table: str, rules: list[Rule], sui
         "warehouse", connection_string="duckdb:///:memory:", kwargs={"creator": new_cursor}
     )
     try:
-        asset = source.add_table_asset(name, table_name=name, schema_name=schema)
+        with warnings.catch_warnings():  # GX 1.24 deprecates schema_name but offers no other way for a table asset
+            warnings.simplefilter("ignore", DeprecationWarning)
+            asset = source.add_table_asset(name, table_name=name, schema_name=schema)
         batch = asset.add_batch_definition_whole_table("extract")
         suite = context.suites.add(gx.ExpectationSuite(name=suite_name))
         for rule in rules:

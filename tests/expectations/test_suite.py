@@ -1,0 +1,51 @@
+"""The GX-on-DuckDB patches: they must keep working, and GX must agree with each rule's own SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from expectations.contract import get_contract
+from expectations.suite import expectation_for, run_suite
+
+
+def test_patched_private_symbols_still_exist() -> None:
+    # If a GX upgrade moves these, the patch silently stops applying: fail loudly here instead.
+    from great_expectations.execution_engine import sqlalchemy_execution_engine as see
+    from great_expectations.expectations.metrics import util as mutil
+
+    assert hasattr(see, "_PERSISTED_CONNECTION_DIALECTS")
+    assert hasattr(mutil, "get_dialect_regex_expression")
+
+
+def test_gx_counts_every_failing_row_beyond_its_own_limits() -> None:
+    con = duckdb.connect()
+    con.execute(
+        """create schema staging;
+           create table staging.t as select range + 2 as _line,
+             case when range % 10 = 0 then 'X' else 'M' end as "sex__raw",
+             case when range % 7 = 0 then 'bad id' else 'DP' || range end as "force_person_id__raw"
+           from range(5000)"""
+    )
+    c = get_contract("police_outcomes")
+    rules = [r for r in c.rules(dt.date(2025, 1, 1)) if r.id in (
+        "police_outcomes.sex.codes", "police_outcomes.force_person_id.format")]
+    outcomes = {o.rule_id: o for o in run_suite(con, "staging.t", rules, "t")}
+    # 500 and 715 failing rows: far past GX's 20-id and 200-value truncation
+    assert outcomes["police_outcomes.sex.codes"].failing_rows == 500
+    assert outcomes["police_outcomes.force_person_id.format"].failing_rows == 715
+    assert not outcomes["police_outcomes.sex.codes"].success
+    for rule in rules:
+        mine = con.execute(f"select count(*) from staging.t where {rule.fails_when}").fetchone()[0]
+        assert mine == outcomes[rule.id].failing_rows
+
+
+def test_native_expectations_are_used_where_gx_has_them() -> None:
+    c = get_contract("police_outcomes")
+    kinds = {r.kind: type(expectation_for(r)).__name__ for r in c.rules(dt.date(2025, 1, 1))}
+    assert kinds["required"] == "ExpectColumnValuesToNotBeNull"
+    assert kinds["codes"] == "ExpectColumnValuesToBeInSet"
+    assert kinds["format"] == "ExpectColumnValuesToMatchRegex"
+    assert kinds["range"] == "ExpectColumnValuesToBeBetween"
+    assert kinds["cross"] == "UnexpectedRowsExpectation"

@@ -1,0 +1,77 @@
+"""Loading: idempotent, corrections replace by key, snapshots withdraw, every row accounted for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import load_rows
+
+
+def current(pipeline, feed: str) -> list[tuple]:  # noqa: ANN001
+    return pipeline.con.execute(
+        f"select * exclude (_key, _row_hash, _extract_id, _line, _loaded_by, _replaced_by) from history.{feed} "
+        "where _replaced_by is null order by all"
+    ).fetchall()
+
+
+def test_the_same_extract_twice_changes_nothing(pipeline, tmp_path: Path) -> None:
+    first = load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "A"}, {"outcome_id": "B"}])
+    before = pipeline.con.execute("select count(*) from history.police_outcomes").fetchone()
+    again = load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "A"}, {"outcome_id": "B"}])
+    assert first.status == "loaded" and again.status == "already_loaded"
+    assert pipeline.con.execute("select count(*) from history.police_outcomes").fetchone() == before
+
+
+def test_a_delta_replaces_corrected_rows_by_key_and_keeps_the_old_version(pipeline, tmp_path: Path) -> None:
+    load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "A"}, {"outcome_id": "B"}], "one.csv")
+    second = load_rows(pipeline, tmp_path, "police_outcomes",
+                       [{"outcome_id": "A", "gravity_score": "5"}, {"outcome_id": "C"}], "two.csv")
+    assert (second.versions_added, second.versions_replaced) == (2, 1)
+    rows = pipeline.con.execute(
+        "select outcome_id, gravity_score, _replaced_by is null from history.police_outcomes order by all"
+    ).fetchall()
+    assert rows == [("A", 2, False), ("A", 5, True), ("B", 2, True), ("C", 2, True)]
+
+
+def test_a_snapshot_withdraws_rows_it_no_longer_holds(pipeline, tmp_path: Path) -> None:
+    load_rows(pipeline, tmp_path, "population_10_17", [{"year": "2023"}, {"year": "2024"}], "one.csv")
+    load_rows(pipeline, tmp_path, "population_10_17", [{"year": "2024"}], "two.csv")
+    assert [r[1] for r in current(pipeline, "population_10_17")] == [2024]
+    assert pipeline.con.execute("select count(*) from history.population_10_17").fetchone()[0] == 2
+
+
+def test_rows_received_equal_loaded_plus_quarantined(pipeline, tmp_path: Path) -> None:
+    r = load_rows(pipeline, tmp_path, "police_outcomes", [
+        {"outcome_id": "A"}, {"outcome_id": "B", "sex": "X"}, {"outcome_id": "C", "offence_date": "2024-13-01"},
+        {"outcome_id": "A"}, {"outcome_id": "D", "offence_code": "bad"},
+    ])
+    assert (r.rows_received, r.rows_loaded, r.rows_quarantined, r.rows_with_warnings) == (5, 2, 3, 1)
+    problems = pipeline.con.execute(
+        "select line, rule_id, column_name, value from quarantine.row_problems where load_id = ? order by line",
+        [r.load_id]).fetchall()
+    assert problems == [
+        (3, "police_outcomes.sex.codes", "sex", "X"),
+        (4, "police_outcomes.offence_date.type", "offence_date", "2024-13-01"),
+        (5, "police_outcomes.key.unique", "outcome_id", "A"),
+        (6, "police_outcomes.offence_code.format", "offence_code", "bad"),
+    ]
+
+
+def test_a_drifted_header_holds_the_extract_back_and_keeps_the_good_data(pipeline, tmp_path: Path) -> None:
+    load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "A"}], "good.csv")
+    bad = tmp_path / "bad.csv"
+    text = (tmp_path / "good.csv").read_text().replace("gravity_score", "gravity")
+    bad.write_text(text.replace(",A,", ",Z,"))
+    r = pipeline.load(pipeline.land_file("police_outcomes", bad))
+    assert r.status == "held_back"
+    assert "gravity_score" in r.problems[0].message and "gravity" in r.problems[0].message
+    assert [row[0] for row in current(pipeline, "police_outcomes")] == ["A"]
+
+
+def test_lineage_leads_from_a_row_to_its_file_and_partner(pipeline, tmp_path: Path) -> None:
+    r = load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "A"}])
+    row = pipeline.con.execute(
+        """select e.partner, e.sha256, e.source, h._line, l.load_id from history.police_outcomes h
+           join landing.extracts e on e.extract_id = h._extract_id join audit.loads l on l.load_id = h._loaded_by"""
+    ).fetchone()
+    assert row == ("police", r.extract.sha256, "file:police_outcomes.csv", 2, r.load_id)

@@ -206,10 +206,7 @@ def typed_expr(col: Column, date_format: str) -> str:
     if col.type == "number":
         return f"try_cast({raw} AS DOUBLE)"
     if col.type == "bool":
-        return (
-            f"CASE WHEN lower({raw}) IN ('true', '1') THEN true "
-            f"WHEN lower({raw}) IN ('false', '0') THEN false END"
-        )
+        return f"CASE WHEN lower({raw}) IN ('true', '1') THEN true WHEN lower({raw}) IN ('false', '0') THEN false END"
     raise ContractError(f"unknown type {col.type!r} for column {col.name}")
 
 

@@ -35,8 +35,11 @@ def render(contract: Contract) -> str:
         f"- **Sent by:** {contract.partner}",
         f"- **Grain:** {contract.grain}",
         f"- **Cadence:** {contract.cadence}; **kind:** {contract.kind} "
-        + ("(the full current picture: rows missing from a later snapshot are withdrawn)"
-           if contract.kind == "snapshot" else "(new and corrected rows only)"),
+        + (
+            "(the full current picture: rows missing from a later snapshot are withdrawn)"
+            if contract.kind == "snapshot"
+            else "(new and corrected rows only)"
+        ),
         f"- **Key:** {', '.join(contract.key)} (each key once per extract)",
         f"- **Dates:** {contract.date_format.replace('%Y', 'YYYY').replace('%m', 'MM').replace('%d', 'DD')}",
         f"- **Specification:** {contract.spec}",
@@ -54,13 +57,26 @@ def render(contract: Contract) -> str:
             allowed = col.format.says
         if col.min is not None or col.max is not None:
             allowed = f"{col.min} to {col.max}"
-        on_load = "pseudonymised (keyed hash)" if col.identifier else (
-            "kept as month only" if col.minimise == "month" else (
-                "cut to outward code" if col.minimise == "outward_code" else ""))
+        on_load = (
+            "pseudonymised (keyed hash)"
+            if col.identifier
+            else (
+                "kept as month only"
+                if col.minimise == "month"
+                else ("cut to outward code" if col.minimise == "outward_code" else "")
+            )
+        )
         desc = (". " if allowed else "") + col.description if col.description else ""
         lines.append(f"| `{col.name}` | {col.type} | {'yes' if col.required else 'no'} | {allowed}{desc} | {on_load} |")
-    lines += ["", "## Rules", "", "Each rule has an id; alerts quote it.", "",
-              "| rule | checks | if broken | how to fix |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "## Rules",
+        "",
+        "Each rule has an id; alerts quote it.",
+        "",
+        "| rule | checks | if broken | how to fix |",
+        "|---|---|---|---|",
+    ]
     for rule in contract.rules(dt.date(2000, 1, 1)):
         checks = rule.message.replace("|", "\\|")
         lines.append(f"| `{rule.id}` | {checks} | {SEVERITY_WORDS[rule.severity]} | {rule.fix.replace('|', '/')} |")

@@ -71,9 +71,7 @@ def expectation_for(rule: Rule) -> Any:
     if rule.kind == "format":
         return gxe.ExpectColumnValuesToMatchRegex(column=f"{col}__raw", regex=rule.regex, meta=meta)
     if rule.kind == "range":
-        return gxe.ExpectColumnValuesToBeBetween(
-            column=col, min_value=rule.min, max_value=rule.max, meta=meta
-        )
+        return gxe.ExpectColumnValuesToBeBetween(column=col, min_value=rule.min, max_value=rule.max, meta=meta)
     clause = "QUALIFY" if rule.kind == "unique" else "WHERE"
     return gxe.UnexpectedRowsExpectation(
         unexpected_rows_query=f"SELECT _line FROM {{batch}} {clause} {rule.fails_when}",
@@ -106,6 +104,7 @@ def run_suite(con: duckdb.DuckDBPyConnection, table: str, rules: list[Rule], sui
     schema, name = table.split(".")
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+
     def new_cursor() -> ConnectionWrapper:
         return ConnectionWrapper(con.cursor())
 
@@ -137,5 +136,8 @@ def run_suite(con: duckdb.DuckDBPyConnection, table: str, rules: list[Rule], sui
             outcomes.append(GxOutcome(cfg.meta["rule_id"], cfg.type, bool(r.success), int(failing)))
         return outcomes
     finally:
-        # The pool rolls back and closes its cursors itself; closing them first makes it log errors.
-        source.get_engine().dispose()
+        # End GX's persisted connection (its open transaction would block CHECKPOINT), then its pool.
+        engine = source.get_execution_engine()
+        if engine._connection is not None:
+            engine._connection.close()
+        engine.close()

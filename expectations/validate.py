@@ -56,7 +56,11 @@ def _value_expr(contract: Contract, rule: Rule) -> str:
 
 
 def record_malformed(
-    con: duckdb.DuckDBPyConnection, load_id: int, extract_id: str, contract: Contract, partner: str,
+    con: duckdb.DuckDBPyConnection,
+    load_id: int,
+    extract_id: str,
+    contract: Contract,
+    partner: str,
     rejects: list[tuple[int, str]],
 ) -> None:
     if not rejects:
@@ -65,8 +69,15 @@ def record_malformed(
         "insert into quarantine.row_problems values (?, ?, ?, ?, ?, 'line.malformed', 'malformed', 'error', "
         "NULL, NULL, ?, ?)",
         [
-            [load_id, extract_id, contract.feed, partner, line, MALFORMED.get(kind, f"The line cannot be read ({kind}).")
-             , MALFORMED_FIX]
+            [
+                load_id,
+                extract_id,
+                contract.feed,
+                partner,
+                line,
+                MALFORMED.get(kind, f"The line cannot be read ({kind})."),
+                MALFORMED_FIX,
+            ]
             for line, kind in rejects
         ],
     )
@@ -96,7 +107,8 @@ def validate(
     con.execute("insert into quarantine.row_problems " + " UNION ALL ".join(selects))
     counts = dict(
         con.execute(
-            "select rule_id, count(*) from quarantine.row_problems where load_id = ? group by rule_id", [load_id]
+            "select rule_id, count(*) from quarantine.row_problems where load_id = ? group by rule_id",
+            [load_id],
         ).fetchall()
     )
 

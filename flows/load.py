@@ -17,5 +17,11 @@ def load_file(feed: str, path: str, alert: bool = True) -> dict:
         result = p.load(extract)
         p.publish()
         alerts = p.alert(new_run_id(), [result]) if alert else []
-    return {"extract_id": extract.extract_id, "status": result.status, "received": result.rows_received,
-            "loaded": result.rows_loaded, "quarantined": result.rows_quarantined, "alerts": alerts}
+    return {
+        "extract_id": extract.extract_id,
+        "status": result.status,
+        "received": result.rows_received,
+        "loaded": result.rows_loaded,
+        "quarantined": result.rows_quarantined,
+        "alerts": alerts,
+    }

@@ -63,9 +63,15 @@ def nightly(partners: list[str] | None = None) -> dict:
         "run_id": run_id,
         "published": published,
         "loads": [
-            {"partner": r.extract.partner, "feed": r.extract.feed, "extract_id": r.extract.extract_id,
-             "status": r.status, "received": r.rows_received, "loaded": r.rows_loaded,
-             "quarantined": r.rows_quarantined}
+            {
+                "partner": r.extract.partner,
+                "feed": r.extract.feed,
+                "extract_id": r.extract.extract_id,
+                "status": r.status,
+                "received": r.rows_received,
+                "loaded": r.rows_loaded,
+                "quarantined": r.rows_quarantined,
+            }
             for r in results
         ],
         "alerts": alerts,

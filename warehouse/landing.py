@@ -8,9 +8,9 @@ import datetime as dt
 import hashlib
 import os
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterable, Iterator
 
 import duckdb
 
@@ -144,8 +144,24 @@ def land(
     return extract
 
 
-def land_file(con: duckdb.DuckDBPyConnection, data_dir: Path, *, feed: str, partner: str, path: Path,
-              source: str | None = None, **kw) -> Extract:
+def land_file(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path,
+    *,
+    feed: str,
+    partner: str,
+    path: Path,
+    source: str | None = None,
+    **kw,
+) -> Extract:
     """Land a file from disk (``yos load`` and the intake folder)."""
-    return land(con, data_dir, feed=feed, partner=partner, chunks=file_chunks(path),
-                source=source or f"file:{path.name}", original_name=path.name, **kw)
+    return land(
+        con,
+        data_dir,
+        feed=feed,
+        partner=partner,
+        chunks=file_chunks(path),
+        source=source or f"file:{path.name}",
+        original_name=path.name,
+        **kw,
+    )

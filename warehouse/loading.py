@@ -51,7 +51,11 @@ def stored_columns(contract: Contract) -> list[tuple[str, str, str]]:
             out.append((f"{col.name}_month", "DATE", f"date_trunc('month', {q})::DATE"))
         elif col.minimise == "outward_code":
             out.append(
-                (f"{col.name}_outward", "VARCHAR", f"regexp_extract(upper({q}), '^([A-Z]{{1,2}}[0-9][0-9A-Z]?)', 1)")
+                (
+                    f"{col.name}_outward",
+                    "VARCHAR",
+                    f"regexp_extract(upper({q}), '^([A-Z]{{1,2}}[0-9][0-9A-Z]?)', 1)",
+                )
             )
         else:
             out.append((col.name, col.sql_type(), q))
@@ -71,7 +75,9 @@ def ensure_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:
     table = f"history.{contract.feed}"
     cols = [f'"{n}" {t}' for n, t, _ in stored_columns(contract)] + [f"{n} {t}" for n, t in LINEAGE]
     con.execute(f"create table if not exists {table} ({', '.join(cols)})")
-    con.execute(f"comment on table {table} is {_sql(f'{contract.title}: every version of every row. {contract.grain} (contract v{contract.version})')}")
+    con.execute(
+        f"comment on table {table} is {_sql(f'{contract.title}: every version of every row. {contract.grain} (contract v{contract.version})')}"
+    )
     return table
 
 
@@ -86,23 +92,19 @@ class Loaded:
     versions_replaced: int
 
 
-def load(
-    con: duckdb.DuckDBPyConnection, contract: Contract, checked: str, *, load_id: int, extract_id: str
-) -> Loaded:
+def load(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str, *, load_id: int, extract_id: str) -> Loaded:
     """Load the rows of ``checked`` not quarantined for ``load_id`` into history, as described above.
 
     Runs inside the caller's transaction."""
     table = ensure_table(con, contract)
     stored = stored_columns(contract)
     names = [n for n, _, _ in stored]
-    key_expr = " || '|' || ".join(
-        f"coalesce(\"{n}\"::VARCHAR, '')" for n, _, _ in stored if n in contract.key
-    )
+    key_expr = " || '|' || ".join(f"coalesce(\"{n}\"::VARCHAR, '')" for n, _, _ in stored if n in contract.key)
     hash_expr = "md5(" + " || '|' || ".join(f"coalesce(\"{n}\"::VARCHAR, '~')" for n in names) + ")"
     con.execute(
         f"""create or replace temp table incoming as
             select *, md5({key_expr}) as _key, {hash_expr} as _row_hash from (
-                select _line, {', '.join(f'{e} as "{n}"' for n, _, e in stored)} from {checked}
+                select _line, {", ".join(f'{e} as "{n}"' for n, _, e in stored)} from {checked}
                 where _line not in (select line from quarantine.row_problems
                                     where load_id = {load_id} and severity = 'error' and line is not null))"""
     )
@@ -118,7 +120,7 @@ def load(
                 where _replaced_by is null and _key not in (select _key from incoming)"""
         ).fetchone()[0]
     added = con.execute(
-        f"""insert into {table} select {', '.join(f'i."{n}"' for n in names)}, i._key, i._row_hash,
+        f"""insert into {table} select {", ".join(f'i."{n}"' for n in names)}, i._key, i._row_hash,
                    '{extract_id}', i._line, {load_id}, null
             from incoming i
             where not exists (select 1 from {table} h where h._key = i._key and h._replaced_by is null)"""

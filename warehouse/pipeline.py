@@ -48,9 +48,8 @@ class LoadResult:
             return f"held back whole: {'; '.join(p.message for p in self.problems)}"
         if self.status == "already_loaded":
             return "already loaded (same bytes): nothing to do"
-        return (
-            f"{self.rows_received} received, {self.rows_loaded} loaded, {self.rows_quarantined} quarantined"
-            + (f", {self.rows_with_warnings} loaded with warnings" if self.rows_with_warnings else "")
+        return f"{self.rows_received} received, {self.rows_loaded} loaded, {self.rows_quarantined} quarantined" + (
+            f", {self.rows_with_warnings} loaded with warnings" if self.rows_with_warnings else ""
         )
 
 
@@ -87,8 +86,16 @@ def load_extract(
     con.execute(
         "insert into audit.loads (load_id, extract_id, feed, partner, started_at, status, contract_version, "
         "collection_year, pseudonym_key_version) values (?, ?, ?, ?, ?, 'failed', ?, ?, ?)",
-        [load_id, extract.extract_id, extract.feed, extract.partner, dt.datetime.now(dt.UTC),
-         contract.version, year, pseudonym_key_version],
+        [
+            load_id,
+            extract.extract_id,
+            extract.feed,
+            extract.partner,
+            dt.datetime.now(dt.UTC),
+            contract.version,
+            year,
+            pseudonym_key_version,
+        ],
     )
 
     # Stage: can the file be read as this feed at all?
@@ -97,8 +104,19 @@ def load_extract(
         received = _count_data_lines(extract)
         con.executemany(
             "insert into audit.extract_problems values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [[load_id, extract.extract_id, extract.feed, extract.partner, p.rule_id, p.severity, p.message, p.fix]
-             for p in staged.problems],
+            [
+                [
+                    load_id,
+                    extract.extract_id,
+                    extract.feed,
+                    extract.partner,
+                    p.rule_id,
+                    p.severity,
+                    p.message,
+                    p.fix,
+                ]
+                for p in staged.problems
+            ],
         )
         con.execute(
             "update audit.loads set status = 'held_back', finished_at = ?, rows_received = ?, rows_loaded = 0, "
@@ -107,7 +125,8 @@ def load_extract(
         )
         logger.warning(
             "extract %s held back whole (%s); the previous good data stays published",
-            extract.label, ", ".join(p.rule_id for p in staged.problems),
+            extract.label,
+            ", ".join(p.rule_id for p in staged.problems),
         )
         return LoadResult(extract, load_id, "held_back", rows_received=received, problems=staged.problems)
 
@@ -116,8 +135,14 @@ def load_extract(
         # Validate: every rule, every failing row.
         record_malformed(con, load_id, extract.extract_id, contract, extract.partner, staged.rejects)
         checked = validate(
-            con, contract, staged.table, load_id=load_id, extract_id=extract.extract_id,
-            partner=extract.partner, as_of=received_on, collection_year=year,
+            con,
+            contract,
+            staged.table,
+            load_id=load_id,
+            extract_id=extract.extract_id,
+            partner=extract.partner,
+            as_of=received_on,
+            collection_year=year,
         )
         # Load: the rest, pseudonymised and minimised, as versions.
         install_pseudonym(con, pseudonym_key)
@@ -132,8 +157,16 @@ def load_extract(
             """update audit.loads set status = 'loaded', finished_at = ?, rows_received = ?, rows_loaded = ?,
                rows_quarantined = ?, rows_with_warnings = ?, versions_added = ?, versions_replaced = ?
                where load_id = ?""",
-            [dt.datetime.now(dt.UTC), received, loaded.rows_loaded, checked.quarantined_lines,
-             checked.warned_lines, loaded.versions_added, loaded.versions_replaced, load_id],
+            [
+                dt.datetime.now(dt.UTC),
+                received,
+                loaded.rows_loaded,
+                checked.quarantined_lines,
+                checked.warned_lines,
+                loaded.versions_added,
+                loaded.versions_replaced,
+                load_id,
+            ],
         )
         con.execute("commit")
     except Exception:
@@ -142,8 +175,15 @@ def load_extract(
     finally:
         staging.drop(con, load_id)
     result = LoadResult(
-        extract, load_id, "loaded", received, loaded.rows_loaded, checked.quarantined_lines,
-        checked.warned_lines, loaded.versions_added, loaded.versions_replaced,
+        extract,
+        load_id,
+        "loaded",
+        received,
+        loaded.rows_loaded,
+        checked.quarantined_lines,
+        checked.warned_lines,
+        loaded.versions_added,
+        loaded.versions_replaced,
     )
     logger.info("extract %s: %s", extract.label, result.summary)
     return result

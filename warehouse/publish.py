@@ -61,9 +61,13 @@ def _core_views(con: duckdb.DuckDBPyConnection, existing: set[str]) -> None:
             else:
                 text = f"Age in whole years at {name[7:]}, computed on load from the full date of birth."
             con.execute(f'comment on column core.{feed}."{name}" is {_q(text)}')
-        con.execute(f"comment on column core.{feed}._extract_id is 'Lineage: the extract (audit.extracts) this row came from.'")
+        con.execute(
+            f"comment on column core.{feed}._extract_id is 'Lineage: the extract (audit.extracts) this row came from.'"
+        )
         con.execute(f"comment on column core.{feed}._line is 'Lineage: the line of the partner''s file.'")
-        con.execute(f"comment on column core.{feed}._loaded_by is 'Lineage: the load (audit.loads) that brought this version.'")
+        con.execute(
+            f"comment on column core.{feed}._loaded_by is 'Lineage: the load (audit.loads) that brought this version.'"
+        )
 
 
 def build(con: duckdb.DuckDBPyConnection, target: Path) -> None:

@@ -188,14 +188,14 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
     # Raw (blank as NULL) and typed value of every contract column, side by side.
     select = ["m.line as _line"]
     for col in contract.columns.values():
-        select.append(f"nullif(r.\"{col.name}\", '') as \"{col.name}__raw\"")
+        select.append(f'nullif(r."{col.name}", \'\') as "{col.name}__raw"')
     checked = f"staging.checked_{load_id}"
     con.execute(f"drop table if exists {checked}")
     con.execute(
         f"create table {checked} as select {', '.join(select)} from {raw} r "
         f"join line_map_{load_id} m on m.rid = r.rowid"
     )
-    typed = [f"{typed_expr(c, contract.date_format)} as \"{c.name}\"" for c in contract.columns.values()]
+    typed = [f'{typed_expr(c, contract.date_format)} as "{c.name}"' for c in contract.columns.values()]
     con.execute(f"create or replace table {checked} as select *, {', '.join(typed)} from {checked}")
     con.execute(f"drop table {raw}")
     return Staged(

@@ -72,9 +72,8 @@ def generate(out: Path, seed: int, children: int, years: int, end_year: int, la_
     from yos.synthetic.generate import generate as gen
 
     chosen = list(DEFECTS) if defects == "all" else [d for d in defects.split(",") if d]
-    manifest = gen(out, seed=seed, children=children, years=years, end_year=end_year, la_code=la_code,
-                   defects=chosen)
-    for feed, meta in manifest["feeds"].items():
+    manifest = gen(out, seed=seed, children=children, years=years, end_year=end_year, la_code=la_code, defects=chosen)
+    for meta in manifest["feeds"].values():
         click.echo(f"{meta['path']:<45} {meta['rows']:>7} rows")
     for d in manifest["defects"]:
         click.echo(f"defect {d['defect']}: {d['feed']} -> caught by {d['rule_id']}")
@@ -86,8 +85,13 @@ def partners() -> None:
 
 
 @partners.command("serve")
-@click.option("--from", "root", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="A folder written by `yos generate`.")
+@click.option(
+    "--from",
+    "root",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder written by `yos generate`.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True)
 @click.option("--fault", "faults", multiple=True, help="FEED=FAULT[,FAULT...], e.g. police_outcomes=500,cut")
@@ -130,8 +134,10 @@ def run_nightly(partners_: tuple[str, ...]) -> None:
 
     summary = nightly(partners=list(partners_) or None)
     for x in summary["loads"]:
-        click.echo(f"{x['partner']}/{x['feed']}: {x['status']} ({x['received']} received, {x['loaded']} loaded, "
-                   f"{x['quarantined']} quarantined)")
+        click.echo(
+            f"{x['partner']}/{x['feed']}: {x['status']} ({x['received']} received, {x['loaded']} loaded, "
+            f"{x['quarantined']} quarantined)"
+        )
     click.echo(f"published {summary['published']}; {len(summary['alerts'])} alert(s) sent")
 
 
@@ -154,12 +160,13 @@ def load(feed: str, file: Path, no_alert: bool) -> None:
         result = p.load(extract)
         p.publish()
         sent = [] if no_alert or result.status == "already_loaded" else p.alert(new_run_id(), [result])
-    click.echo(f"{extract.label}: {result.summary}")
+    click.echo(f"{file.name} ({extract.label}): {result.summary}")
     for prob in result.problems:
         click.echo(f"  {prob.rule_id}: {prob.message}\n    fix: {prob.fix}")
     if result.rows_quarantined:
-        click.echo(f"  see the failing rows: yos sql \"from audit.data_quality where extract_id = "
-                   f"'{extract.extract_id}'\"")
+        click.echo(
+            f"  see the failing rows: yos sql \"from audit.data_quality where extract_id = '{extract.extract_id}'\""
+        )
     for s in sent:
         click.echo(f"  alert to {s['recipient']}: {s['status']} (copy: {s['copy']})")
     if result.status == "held_back":
@@ -180,8 +187,16 @@ def sql(query: str | None, as_json: bool) -> None:
     paths = prepare_environment()
     if query is None:
         duckdb_cli = Path(sys.executable).with_name("duckdb")
-        os.execv(str(duckdb_cli), [str(duckdb_cli), "-readonly", str(paths.published_db), "-cmd",
-                                   "SET enable_external_access = false; SET lock_configuration = true;"])
+        os.execv(
+            str(duckdb_cli),
+            [
+                str(duckdb_cli),
+                "-readonly",
+                str(paths.published_db),
+                "-cmd",
+                "SET enable_external_access = false; SET lock_configuration = true;",
+            ],
+        )
     con = connect_analyst(paths.published_db)
     try:
         rel = con.sql(query)
@@ -196,8 +211,12 @@ def sql(query: str | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/contracts"),
-              show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("docs/contracts"),
+    show_default=True,
+)
 @friendly
 def contracts(out: Path) -> None:
     """Write the partner-facing documentation of every feed contract (Markdown).

@@ -17,8 +17,14 @@ from yos.settings import Paths, prepare_environment
 from yos.synthetic.generate import generate
 from yos.synthetic.server import serve
 
-DEMO_DEFECTS = ["bad_codes", "impossible_dates", "duplicates", "names_in_id_column", "malformed_lines",
-                "missing_column"]
+DEMO_DEFECTS = [
+    "bad_codes",
+    "impossible_dates",
+    "duplicates",
+    "names_in_id_column",
+    "malformed_lines",
+    "missing_column",
+]
 
 
 def _table(rows: list[tuple], headers: list[str]) -> str:
@@ -27,8 +33,12 @@ def _table(rows: list[tuple], headers: list[str]) -> str:
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
     out = [line, "  ".join("-" * w for w in widths)]
     for r in cells:
-        out.append("  ".join(v.rjust(w) if v.replace(".", "").replace("-", "").isdigit() else v.ljust(w)
-                             for v, w in zip(r, widths, strict=True)))
+        out.append(
+            "  ".join(
+                v.rjust(w) if v.replace(".", "").replace("-", "").isdigit() else v.ljust(w)
+                for v, w in zip(r, widths, strict=True)
+            )
+        )
     return "\n".join(out)
 
 
@@ -41,25 +51,31 @@ def report(paths: Paths, la_code: str, new_loads: set[str]) -> str:
                from audit.loads qualify row_number() over (partition by feed order by load_id desc) = 1
                order by partner, feed"""
         ).fetchall()
-        feeds = [(p, f, r, lo, q, s.replace("_", " ") + ("" if e in new_loads else " (earlier run)"))
-                 for p, f, s, r, lo, q, e in loads]
+        feeds = [
+            (p, f, r, lo, q, s.replace("_", " ") + ("" if e in new_loads else " (earlier run)"))
+            for p, f, s, r, lo, q, e in loads
+        ]
         fte = con.execute(
             "select year, fte_count, population_10_17, rate_per_100k, england_rate_per_100k "
-            "from kpi.first_time_entrants where la_code = ? order by year", [la_code]
+            "from kpi.first_time_entrants where la_code = ? order by year",
+            [la_code],
         ).fetchall()
         reoff = con.execute(
             """select cohort_start || ' to ' || cohort_end, offenders, reoffenders, binary_rate_pct,
                       reoffences_per_reoffender
                from kpi.reoffending where la_code = ? and cohort_type = 'rolling_12_months' and follow_up_complete
-               order by cohort_end desc limit 1""", [la_code]
+               order by cohort_end desc limit 1""",
+            [la_code],
         ).fetchall()
         custody = con.execute(
             "select financial_year, custodial_sentences, remands_youth_detention, custody_rate_per_1000 "
-            "from kpi.custody where la_code = ? order by financial_year", [la_code]
+            "from kpi.custody where la_code = ? order by financial_year",
+            [la_code],
         ).fetchall()
         oocd = con.execute(
             "select financial_year, formal_oocd, informal_oocd, diversion, charged, oocd_share_pct, "
-            "oocd_completion_pct from kpi.oocd_usage where la_code = ? order by financial_year", [la_code]
+            "oocd_completion_pct from kpi.oocd_usage where la_code = ? order by financial_year",
+            [la_code],
         ).fetchall()
     finally:
         con.close()
@@ -87,11 +103,15 @@ def run_demo(echo: Callable[[str], None], *, seed: int = 7, children: int = 700)
     cfg = load_config()
     partners_dir = paths.data / "demo" / "partners"
 
-    echo(f"[1/4] Generating a synthetic partnership ({cfg.la_name}, {children} children, seed {seed}) "
-         f"with defects {', '.join(DEMO_DEFECTS)} ...")
+    echo(
+        f"[1/4] Generating a synthetic partnership ({cfg.la_name}, {children} children, seed {seed}) "
+        f"with defects {', '.join(DEMO_DEFECTS)} ..."
+    )
     manifest = generate(partners_dir, seed=seed, children=children, la_code=cfg.la_code, defects=DEMO_DEFECTS)
-    echo(f"      {sum(f['rows'] for f in manifest['feeds'].values())} rows in {len(manifest['feeds'])} feeds "
-         f"under {partners_dir}")
+    echo(
+        f"      {sum(f['rows'] for f in manifest['feeds'].values())} rows in {len(manifest['feeds'])} feeds "
+        f"under {partners_dir}"
+    )
 
     for partner in cfg.partners.values():  # demo credentials, by reference, as production would have them
         if partner.token and partner.token.env and not os.environ.get(partner.token.env):
@@ -121,7 +141,9 @@ def run_demo(echo: Callable[[str], None], *, seed: int = 7, children: int = 700)
         echo("Data-quality alerts sent this run:")
         for a in summary["alerts"]:
             echo(f"  {a['partner']:<24} -> {a['recipient']:<30} {a['status']}")
-        echo(f"  Read them: {catcher.folder}/*.eml ({len(mails)} caught), copies in {paths.outbox}/{summary['run_id']}/")
+        echo(
+            f"  Read them: {catcher.folder}/*.eml ({len(mails)} caught), copies in {paths.outbox}/{summary['run_id']}/"
+        )
     else:
         echo("No new alerts this run (nothing new arrived: every extract was unchanged).")
     rel = os.path.relpath(paths.published_db)
@@ -132,4 +154,3 @@ Query the warehouse (read-only; the nightly load never waits for you):
   python -c "import duckdb; print(duckdb.connect('{rel}', read_only=True).sql('from kpi.oocd_usage'))"
 """)
     return summary
-

@@ -51,26 +51,37 @@ class Pipeline:
             self._key = self.cfg.pseudonym_key.resolve()
         return self._key
 
-    def pull(self, partner_id: str, feed: str, policy: RetryPolicy = RetryPolicy()) -> Extract | None:
+    def pull(self, partner_id: str, feed: str, policy: RetryPolicy | None = None) -> Extract | None:
         """Fetch one feed from its partner's endpoint into landing; None when unchanged since last time."""
         partner = self.cfg.partners[partner_id]
-        extract = fetch(self.con, self.paths.data, partner, feed, policy=policy)
+        extract = fetch(self.con, self.paths.data, partner, feed, policy=policy or RetryPolicy())
         log = feed_logger(partner_id, feed, extract.extract_id if extract else "-")
-        log.info("landed %s bytes" % extract.bytes if extract else "unchanged since the last pull (304)")
+        if extract:
+            log.info("landed %s bytes", extract.bytes)
+        else:
+            log.info("unchanged since the last pull (304)")
         return extract
 
     def land_file(self, feed: str, path: Path, source: str | None = None) -> Extract:
         """Land a file from disk for ``feed`` (its partner comes from the configuration, else the contract)."""
         contract = get_contract(feed)
-        partner = self.cfg.partner_of(feed).id if any(feed in p.feeds for p in self.cfg.partners.values()) \
+        partner = (
+            self.cfg.partner_of(feed).id
+            if any(feed in p.feeds for p in self.cfg.partners.values())
             else contract.partner
+        )
         return land_file(self.con, self.paths.data, feed=feed, partner=partner, path=path, source=source)
 
     def load(self, extract: Extract) -> LoadResult:
         """Stage, validate and load one landed extract."""
         log = feed_logger(extract.partner, extract.feed, extract.extract_id)
-        return load_extract(self.con, extract, pseudonym_key=self.pseudonym_key,
-                            pseudonym_key_version=self.cfg.pseudonym_key_version, logger=log)
+        return load_extract(
+            self.con,
+            extract,
+            pseudonym_key=self.pseudonym_key,
+            pseudonym_key_version=self.cfg.pseudonym_key_version,
+            logger=log,
+        )
 
     def publish(self) -> Path:
         """Rebuild the analysts' warehouse and swap it in atomically."""
@@ -88,7 +99,11 @@ class Pipeline:
                 continue
             records = deliver(self.con, self.cfg, alert, self.paths.outbox)
             for r in records:
-                feed_logger(partner.id).info("alert %s (%s problems) %s", r["status"], alert.problem_count,
-                                             "delivered" if r["status"] == "sent" else "kept in outbox")
+                feed_logger(partner.id).info(
+                    "alert %s (%s problems) %s",
+                    r["status"],
+                    alert.problem_count,
+                    "delivered" if r["status"] == "sent" else "kept in outbox",
+                )
             sent.extend(records)
         return sent

@@ -11,8 +11,19 @@ from expectations.contract import all_contracts, get_contract
 from expectations.docs import render
 
 FEEDS = sorted(all_contracts())
-PARTNER_FEEDS = {"police_outcomes", "court_disposals", "cic_header", "cic_episodes", "cic_oc2", "cic_police_incidents",
-                 "custody_transfers", "yos_interventions", "yos_assessments", "yos_victims", "board_attendance"}
+PARTNER_FEEDS = {
+    "police_outcomes",
+    "court_disposals",
+    "cic_header",
+    "cic_episodes",
+    "cic_oc2",
+    "cic_police_incidents",
+    "custody_transfers",
+    "yos_interventions",
+    "yos_assessments",
+    "yos_victims",
+    "board_attendance",
+}
 
 
 def test_every_feed_in_the_spec_has_a_contract() -> None:
@@ -31,9 +42,13 @@ def test_good_files_load_with_nothing_quarantined(pipeline, partnership: Path) -
         c = get_contract(feed)
         result = pipeline.load(pipeline.land_file(feed, partnership / c.partner / f"{feed}.csv"))
         assert result.status == "loaded", (feed, result.summary)
-        assert result.rows_quarantined == 0, (feed, pipeline.con.execute(
-            "select rule_id, line, value from quarantine.row_problems where load_id = ? limit 5",
-            [result.load_id]).fetchall())
+        assert result.rows_quarantined == 0, (
+            feed,
+            pipeline.con.execute(
+                "select rule_id, line, value from quarantine.row_problems where load_id = ? limit 5",
+                [result.load_id],
+            ).fetchall(),
+        )
         assert result.rows_received == result.rows_loaded > 0
 
 
@@ -52,9 +67,11 @@ def test_every_defect_is_caught_by_the_rule_named_for_it(pipeline, defective: Pa
             assert r.rows_loaded == 0
             continue
         lines = {
-            line for (line,) in pipeline.con.execute(
+            line
+            for (line,) in pipeline.con.execute(
                 "select line from quarantine.row_problems where load_id = ? and rule_id = ?",
-                [r.load_id, d["rule_id"]]).fetchall()
+                [r.load_id, d["rule_id"]],
+            ).fetchall()
         }
         assert set(d["lines"]) <= lines, (d, sorted(lines))
         assert r.rows_received == r.rows_loaded + r.rows_quarantined

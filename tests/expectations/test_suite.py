@@ -29,8 +29,11 @@ def test_gx_counts_every_failing_row_beyond_its_own_limits() -> None:
            from range(5000)"""
     )
     c = get_contract("police_outcomes")
-    rules = [r for r in c.rules(dt.date(2025, 1, 1)) if r.id in (
-        "police_outcomes.sex.codes", "police_outcomes.force_person_id.format")]
+    rules = [
+        r
+        for r in c.rules(dt.date(2025, 1, 1))
+        if r.id in ("police_outcomes.sex.codes", "police_outcomes.force_person_id.format")
+    ]
     outcomes = {o.rule_id: o for o in run_suite(con, "staging.t", rules, "t")}
     # 500 and 715 failing rows: far past GX's 20-id and 200-value truncation
     assert outcomes["police_outcomes.sex.codes"].failing_rows == 500
@@ -49,3 +52,12 @@ def test_native_expectations_are_used_where_gx_has_them() -> None:
     assert kinds["format"] == "ExpectColumnValuesToMatchRegex"
     assert kinds["range"] == "ExpectColumnValuesToBeBetween"
     assert kinds["cross"] == "UnexpectedRowsExpectation"
+
+
+def test_gx_leaves_no_transaction_open_on_the_loader_connection() -> None:
+    con = duckdb.connect()
+    con.execute("""create schema staging; create table staging.t as select 2 as _line, 'M' as "sex__raw" """)
+    rules = [r for r in get_contract("police_outcomes").rules(dt.date(2025, 1, 1)) if r.id.endswith("sex.codes")]
+    run_suite(con, "staging.t", rules, "t")
+    con.execute("checkpoint")  # fails if a GX cursor still holds a transaction
+    con.execute("create table staging.u as select 1")

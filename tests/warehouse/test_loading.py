@@ -24,8 +24,13 @@ def test_the_same_extract_twice_changes_nothing(pipeline, tmp_path: Path) -> Non
 
 def test_a_delta_replaces_corrected_rows_by_key_and_keeps_the_old_version(pipeline, tmp_path: Path) -> None:
     load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "A"}, {"outcome_id": "B"}], "one.csv")
-    second = load_rows(pipeline, tmp_path, "police_outcomes",
-                       [{"outcome_id": "A", "gravity_score": "5"}, {"outcome_id": "C"}], "two.csv")
+    second = load_rows(
+        pipeline,
+        tmp_path,
+        "police_outcomes",
+        [{"outcome_id": "A", "gravity_score": "5"}, {"outcome_id": "C"}],
+        "two.csv",
+    )
     assert (second.versions_added, second.versions_replaced) == (2, 1)
     rows = pipeline.con.execute(
         "select outcome_id, gravity_score, _replaced_by is null from history.police_outcomes order by all"
@@ -41,14 +46,23 @@ def test_a_snapshot_withdraws_rows_it_no_longer_holds(pipeline, tmp_path: Path) 
 
 
 def test_rows_received_equal_loaded_plus_quarantined(pipeline, tmp_path: Path) -> None:
-    r = load_rows(pipeline, tmp_path, "police_outcomes", [
-        {"outcome_id": "A"}, {"outcome_id": "B", "sex": "X"}, {"outcome_id": "C", "offence_date": "2024-13-01"},
-        {"outcome_id": "A"}, {"outcome_id": "D", "offence_code": "bad"},
-    ])
+    r = load_rows(
+        pipeline,
+        tmp_path,
+        "police_outcomes",
+        [
+            {"outcome_id": "A"},
+            {"outcome_id": "B", "sex": "X"},
+            {"outcome_id": "C", "offence_date": "2024-13-01"},
+            {"outcome_id": "A"},
+            {"outcome_id": "D", "offence_code": "bad"},
+        ],
+    )
     assert (r.rows_received, r.rows_loaded, r.rows_quarantined, r.rows_with_warnings) == (5, 2, 3, 1)
     problems = pipeline.con.execute(
         "select line, rule_id, column_name, value from quarantine.row_problems where load_id = ? order by line",
-        [r.load_id]).fetchall()
+        [r.load_id],
+    ).fetchall()
     assert problems == [
         (3, "police_outcomes.sex.codes", "sex", "X"),
         (4, "police_outcomes.offence_date.type", "offence_date", "2024-13-01"),

@@ -62,3 +62,14 @@ comment on view conformed.proven_outcomes is 'One row per proven outcome (youth 
 comment on column conformed.proven_outcomes.child_key is 'Pseudonymised child: the PNC ID pseudonym, else force:<police person pseudonym>.';
 comment on column conformed.proven_outcomes.proven_date is 'Date the offence was proven: the caution date or the court hearing date.';
 comment on column conformed.proven_outcomes.is_custodial is 'True for a custodial sentence (DTO, s250 detention, extended sentence).';
+comment on column conformed.proven_outcomes.source_feed is 'Lineage: the feed the outcome came from (police_outcomes or court_disposals).';
+comment on column conformed.proven_outcomes.source_id is 'Lineage: outcome_id or disposal_id in that feed.';
+comment on column conformed.proven_outcomes.outcome is 'youth_caution, youth_conditional_caution, or the court disposal type.';
+comment on column conformed.proven_outcomes.offence_date is 'Date the offence was committed.';
+comment on column conformed.proven_outcomes.age_at_offence is 'Age in whole years on the offence date.';
+comment on column conformed.proven_outcomes.la_code is 'ONS code of the local authority of residence at the outcome.';
+comment on column conformed.proven_outcomes.sex is 'M, F or U.';
+comment on column conformed.proven_outcomes.ethnicity is 'ONS 2021 ethnic group code (police outcomes only; courts do not send it).';
+comment on column conformed.proven_outcomes.offence_category is 'Offence category (partner-extracts.md code list).';
+comment on column conformed.proven_outcomes.gravity_score is 'YJB offence gravity score, 1-8.';
+comment on column conformed.proven_outcomes.length_months is 'Sentence length in months, where the disposal has one.';

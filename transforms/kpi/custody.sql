@@ -47,3 +47,5 @@ comment on column kpi.custody.financial_year is 'Financial year, April to March,
 comment on column kpi.custody.custodial_sentences is 'DTO, s250 detention and extended sentences, once per sentence.';
 comment on column kpi.custody.remands_youth_detention is 'Court cases with the child remanded to youth detention accommodation.';
 comment on column kpi.custody.custody_rate_per_1000 is 'custodial_sentences per 1,000 of population_10_17.';
+comment on column kpi.custody.la_code is 'ONS code of the local authority of residence.';
+comment on column kpi.custody.population_10_17 is 'ONS mid-year estimate of 10-17-year-olds for the year the financial year starts.';

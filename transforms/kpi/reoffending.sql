@@ -93,3 +93,6 @@ comment on column kpi.reoffending.binary_rate_pct is 'reoffenders / offenders, p
 comment on column kpi.reoffending.reoffences_per_reoffender is 'Frequency: reoffences / reoffenders.';
 comment on column kpi.reoffending.reoffences_per_offender is 'Frequency: reoffences / offenders.';
 comment on column kpi.reoffending.follow_up_complete is 'True when 18 months have passed since the cohort''s last index date (by the latest proven outcome held).';
+comment on column kpi.reoffending.la_code is 'ONS code of the local authority of residence at the index event.';
+comment on column kpi.reoffending.cohort_start is 'First day of the cohort period.';
+comment on column kpi.reoffending.cohort_end is 'Last day of the cohort period.';

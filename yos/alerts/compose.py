@@ -17,8 +17,7 @@ from expectations.contract import get_contract
 from yos.config import Config, Partner
 
 TEMPLATES = Path(__file__).parent / "templates"
-_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]),
-                   trim_blocks=False)
+_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]), trim_blocks=False)
 
 
 @dataclass
@@ -40,7 +39,8 @@ def _lines_text(lines: list[int], total: int) -> str:
 def _failing_rows_csv(con: duckdb.DuckDBPyConnection, load_id: int, path: Path, columns: list[str]) -> bytes:
     problems = con.execute(
         "select line, rule_id, severity, column_name, message, fix from quarantine.row_problems "
-        "where load_id = ? order by line, rule_id", [load_id]
+        "where load_id = ? order by line, rule_id",
+        [load_id],
     ).fetchall()
     wanted = {p[0] for p in problems}
     raw: dict[int, str] = {}
@@ -55,13 +55,29 @@ def _failing_rows_csv(con: duckdb.DuckDBPyConnection, load_id: int, path: Path, 
         text = raw.get(line, "")
         values = next(csv.reader([text])) if text else []
         fields = values if len(values) == len(columns) else [""] * len(columns)
-        w.writerow([line, rule, severity, column or "", message, fix, *fields,
-                    text if len(values) != len(columns) else ""])
+        w.writerow(
+            [
+                line,
+                rule,
+                severity,
+                column or "",
+                message,
+                fix,
+                *fields,
+                text if len(values) != len(columns) else "",
+            ]
+        )
     return out.getvalue().encode("utf-8")
 
 
-def compose(con: duckdb.DuckDBPyConnection, cfg: Config, data_dir: Path, partner: Partner, run_id: str,
-            load_ids: list[int]) -> Alert | None:
+def compose(
+    con: duckdb.DuckDBPyConnection,
+    cfg: Config,
+    data_dir: Path,
+    partner: Partner,
+    run_id: str,
+    load_ids: list[int],
+) -> Alert | None:
     """The alert for ``partner`` about the loads ``load_ids`` of this run, or None if they found nothing."""
     if not load_ids:
         return None
@@ -74,40 +90,76 @@ def compose(con: duckdb.DuckDBPyConnection, cfg: Config, data_dir: Path, partner
         [*load_ids, partner.id],
     ).fetchall()
     extracts, held_back, problems, attachments = [], [], [], {}
-    for load_id, feed, extract_id, status, received, loaded, quarantined, warned, stored in loads:
+    for load_id, feed, extract_id, status, received, loaded, quarantined, _warned, stored in loads:
         contract = get_contract(feed)
-        outcome = {"loaded": "loaded" if not quarantined else "loaded, some rows not loaded",
-                   "held_back": "held back whole"}.get(status, status)
-        extracts.append({"feed": feed, "extract_id": extract_id, "received": received or 0, "loaded": loaded or 0,
-                         "quarantined": (received or 0) - (loaded or 0), "outcome": outcome,
-                         "summary": f"{received} rows received, {loaded} loaded, {(received or 0) - (loaded or 0)} not loaded"})
+        outcome = {
+            "loaded": "loaded" if not quarantined else "loaded, some rows not loaded",
+            "held_back": "held back whole",
+        }.get(status, status)
+        extracts.append(
+            {
+                "feed": feed,
+                "extract_id": extract_id,
+                "received": received or 0,
+                "loaded": loaded or 0,
+                "quarantined": (received or 0) - (loaded or 0),
+                "outcome": outcome,
+                "summary": f"{received} rows received, {loaded} loaded, {(received or 0) - (loaded or 0)} not loaded",
+            }
+        )
         for rule_id, message, fix in con.execute(
             "select rule_id, message, fix from audit.extract_problems where load_id = ?", [load_id]
         ).fetchall():
-            held_back.append({"feed": feed, "extract_id": extract_id, "rule_id": rule_id, "message": message,
-                              "fix": fix})
+            held_back.append(
+                {"feed": feed, "extract_id": extract_id, "rule_id": rule_id, "message": message, "fix": fix}
+            )
         rows = con.execute(
             """select rule_id, severity, any_value(column_name), any_value(message), any_value(fix),
                       count(*), list(line order by line)[1:12]
                from quarantine.row_problems where load_id = ? group by rule_id, severity
-               order by severity, count(*) desc""", [load_id]
+               order by severity, count(*) desc""",
+            [load_id],
         ).fetchall()
         for rule_id, severity, column, message, fix, count, lines in rows:
-            problems.append({"feed": feed, "rule_id": rule_id, "severity": severity, "column": column,
-                             "message": message, "fix": fix, "rows": count,
-                             "lines_text": _lines_text(lines, count), "spec": contract.spec})
+            problems.append(
+                {
+                    "feed": feed,
+                    "rule_id": rule_id,
+                    "severity": severity,
+                    "column": column,
+                    "message": message,
+                    "fix": fix,
+                    "rows": count,
+                    "lines_text": _lines_text(lines, count),
+                    "spec": f"docs/contracts/{feed}.md, from {contract.spec}",
+                }
+            )
         if rows:
             attachments[f"{feed}_failing_rows.csv"] = _failing_rows_csv(
-                con, load_id, data_dir / stored, contract.column_names)
+                con, load_id, data_dir / stored, contract.column_names
+            )
     if not held_back and not problems:
         return None
     context = {
-        "partnership": cfg.name, "partner_name": partner.name, "run_id": run_id,
-        "generated": dt.datetime.now(dt.UTC).strftime("%d %B %Y %H:%M UTC"), "extracts": extracts,
-        "held_back": held_back, "problems": problems, "attachments": list(attachments),
-        "lead_name": cfg.yos_data_lead.name, "lead_email": cfg.yos_data_lead.email,
+        "partnership": cfg.name,
+        "partner_name": partner.name,
+        "run_id": run_id,
+        "generated": dt.datetime.now(dt.UTC).strftime("%d %B %Y %H:%M UTC"),
+        "extracts": extracts,
+        "held_back": held_back,
+        "problems": problems,
+        "attachments": list(attachments),
+        "lead_name": cfg.yos_data_lead.name,
+        "lead_email": cfg.yos_data_lead.email,
     }
     count = len(held_back) + len(problems)
     subject = f"[{cfg.name}] Data quality: {count} problem{'s' if count != 1 else ''} in your extracts"
-    return Alert(partner, run_id, subject, _env.get_template("alert.txt.j2").render(**context),
-                 _env.get_template("alert.html.j2").render(**context), attachments, count)
+    return Alert(
+        partner,
+        run_id,
+        subject,
+        _env.get_template("alert.txt.j2").render(**context),
+        _env.get_template("alert.html.j2").render(**context),
+        attachments,
+        count,
+    )

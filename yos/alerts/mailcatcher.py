@@ -42,8 +42,10 @@ class MailCatcher:
         self.controller.stop()
 
     def messages(self) -> list[EmailMessage]:
-        return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
-                for p in sorted(self.folder.glob("*.eml"))]
+        return [
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            for p in sorted(self.folder.glob("*.eml"))
+        ]
 
 
 def _free_port(host: str) -> int:

@@ -62,9 +62,24 @@ def deliver(con: duckdb.DuckDBPyConnection, cfg: Config, alert: Alert, outbox: P
         status = "sent" if ok else "failed"
         con.execute(
             "insert into audit.alerts values (?, ?, 'email', ?, ?, ?, ?, ?, ?)",
-            [alert.run_id, alert.partner.id, contact.email, dt.datetime.now(dt.UTC), status, attempts,
-             alert.problem_count, error],
+            [
+                alert.run_id,
+                alert.partner.id,
+                contact.email,
+                dt.datetime.now(dt.UTC),
+                status,
+                attempts,
+                alert.problem_count,
+                error,
+            ],
         )
-        records.append({"partner": alert.partner.id, "recipient": contact.email, "status": status,
-                        "copy": str(copy), "error": error})
+        records.append(
+            {
+                "partner": alert.partner.id,
+                "recipient": contact.email,
+                "status": status,
+                "copy": str(copy),
+                "error": error,
+            }
+        )
     return records

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import httpx
 
-from yos.config import ConfigError, Partner
 from warehouse.landing import Extract, land
+from yos.config import ConfigError, Partner
 
 
 class FetchError(Exception):
@@ -51,12 +51,32 @@ def _period(header: str | None) -> tuple[dt.date | None, dt.date | None]:
         return None, None
 
 
-def _record(con: duckdb.DuckDBPyConnection, partner: str, feed: str, url: str, attempt: int, started: float,
-            status: int | None, size: int | None, outcome: str, detail: str | None) -> None:
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    partner: str,
+    feed: str,
+    url: str,
+    attempt: int,
+    started: float,
+    status: int | None,
+    size: int | None,
+    outcome: str,
+    detail: str | None,
+) -> None:
     con.execute(
         "insert into audit.fetches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [partner, feed, url, attempt, dt.datetime.now(dt.UTC), status, size,
-         int((time.monotonic() - started) * 1000), outcome, detail],
+        [
+            partner,
+            feed,
+            url,
+            attempt,
+            dt.datetime.now(dt.UTC),
+            status,
+            size,
+            int((time.monotonic() - started) * 1000),
+            outcome,
+            detail,
+        ],
     )
 
 
@@ -75,10 +95,11 @@ def fetch(
     partner: Partner,
     feed: str,
     *,
-    policy: RetryPolicy = RetryPolicy(),
+    policy: RetryPolicy | None = None,
     client: httpx.Client | None = None,
 ) -> Extract | None:
     """Fetch one feed and land it. Returns the landed extract, or None when the partner says it is unchanged."""
+    policy = policy or RetryPolicy()
     url = partner.feed_url(feed)
     headers = {"Accept": "text/csv"}
     if partner.auth_type == "bearer":
@@ -103,41 +124,100 @@ def fetch(
                         _record(con, partner.id, feed, url, attempt, started, 304, 0, "unchanged", None)
                         return None
                     if r.status_code in (401, 403):
-                        _record(con, partner.id, feed, url, attempt, started, r.status_code, None, "failed",
-                                "credential refused")
+                        _record(
+                            con,
+                            partner.id,
+                            feed,
+                            url,
+                            attempt,
+                            started,
+                            r.status_code,
+                            None,
+                            "failed",
+                            "credential refused",
+                        )
                         raise FetchError(
                             f"{partner.id}/{feed}: the partner refused the credential ({r.status_code}); check "
                             f"{partner.token.describe() if partner.token else 'the configured auth'}",
                             transient=False,
                         )
                     if r.status_code == 429 or r.status_code >= 500:
-                        _record(con, partner.id, feed, url, attempt, started, r.status_code, None, "retry",
-                                f"HTTP {r.status_code}")
+                        _record(
+                            con,
+                            partner.id,
+                            feed,
+                            url,
+                            attempt,
+                            started,
+                            r.status_code,
+                            None,
+                            "retry",
+                            f"HTTP {r.status_code}",
+                        )
                         if attempt == policy.attempts:
                             raise FetchError(
                                 f"{partner.id}/{feed}: HTTP {r.status_code} after {attempt} attempts",
-                                transient=True)
+                                transient=True,
+                            )
                         time.sleep(_wait(policy, attempt, r.headers.get("Retry-After")))
                         continue
                     if r.status_code != 200:
-                        _record(con, partner.id, feed, url, attempt, started, r.status_code, None, "failed",
-                                f"HTTP {r.status_code}")
+                        _record(
+                            con,
+                            partner.id,
+                            feed,
+                            url,
+                            attempt,
+                            started,
+                            r.status_code,
+                            None,
+                            "failed",
+                            f"HTTP {r.status_code}",
+                        )
                         raise FetchError(f"{partner.id}/{feed}: unexpected HTTP {r.status_code}", transient=False)
                     ctype = r.headers.get("Content-Type", "").split(";")[0].strip().lower()
                     if ctype not in ACCEPTED_TYPES:
-                        _record(con, partner.id, feed, url, attempt, started, 200, None, "failed",
-                                f"content type {ctype}")
+                        _record(
+                            con,
+                            partner.id,
+                            feed,
+                            url,
+                            attempt,
+                            started,
+                            200,
+                            None,
+                            "failed",
+                            f"content type {ctype}",
+                        )
                         raise FetchError(
                             f"{partner.id}/{feed}: the endpoint answered with {ctype or 'no content type'}, "
-                            "not CSV; nothing was landed", transient=True)
+                            "not CSV; nothing was landed",
+                            transient=True,
+                        )
                     extract = land(
-                        con, data_dir, feed=feed, partner=partner.id, chunks=r.iter_bytes(),
-                        source=url, original_name=f"{feed}.csv",
+                        con,
+                        data_dir,
+                        feed=feed,
+                        partner=partner.id,
+                        chunks=r.iter_bytes(),
+                        source=url,
+                        original_name=f"{feed}.csv",
                         period=_period(r.headers.get("X-Extract-Period")),
-                        kind=r.headers.get("X-Extract-Kind") or None, etag=r.headers.get("ETag"),
+                        kind=r.headers.get("X-Extract-Kind") or None,
+                        etag=r.headers.get("ETag"),
                     )
-                    _record(con, partner.id, feed, url, attempt, started, 200, extract.bytes, "landed",
-                            extract.extract_id)
+                    _record(
+                        con,
+                        partner.id,
+                        feed,
+                        url,
+                        attempt,
+                        started,
+                        200,
+                        extract.bytes,
+                        "landed",
+                        extract.extract_id,
+                    )
                     return extract
             except (httpx.TransportError, httpx.DecodingError) as e:
                 # connection refused or reset, timeout, or a body cut off before its promised length

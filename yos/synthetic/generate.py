@@ -26,14 +26,38 @@ DERBY = "E06000015"
 NEIGHBOURS = {"E10000007": 0.02, "E06000018": 0.01}  # Derbyshire, Nottingham
 POPULATION_10_17 = {DERBY: 27_600}
 
-ETHNICITY = [("WBRI", 62), ("WOTH", 5), ("WROM", 1), ("MWBC", 5), ("MOTH", 2), ("APKN", 9), ("AIND", 3),
-             ("ABAN", 1), ("AOTH", 2), ("BCRB", 3), ("BAFR", 3), ("CHNE", 1), ("OARB", 1), ("OOTH", 1),
-             ("NOBT", 1)]
+ETHNICITY = [
+    ("WBRI", 62),
+    ("WOTH", 5),
+    ("WROM", 1),
+    ("MWBC", 5),
+    ("MOTH", 2),
+    ("APKN", 9),
+    ("AIND", 3),
+    ("ABAN", 1),
+    ("AOTH", 2),
+    ("BCRB", 3),
+    ("BAFR", 3),
+    ("CHNE", 1),
+    ("OARB", 1),
+    ("OOTH", 1),
+    ("NOBT", 1),
+]
 ETHNIC_903 = {"OARB": "OOTH"}
-CATEGORIES = [("violence_against_person", 34, (2, 6)), ("theft", 14, (1, 4)), ("criminal_damage", 10, (1, 4)),
-              ("drugs", 8, (2, 6)), ("public_order", 8, (1, 4)), ("possession_of_weapons", 7, (3, 6)),
-              ("robbery", 5, (5, 7)), ("burglary", 5, (3, 6)), ("sexual", 2, (5, 8)), ("vehicle", 3, (1, 4)),
-              ("fraud", 1, (1, 4)), ("other", 3, (1, 3))]
+CATEGORIES = [
+    ("violence_against_person", 34, (2, 6)),
+    ("theft", 14, (1, 4)),
+    ("criminal_damage", 10, (1, 4)),
+    ("drugs", 8, (2, 6)),
+    ("public_order", 8, (1, 4)),
+    ("possession_of_weapons", 7, (3, 6)),
+    ("robbery", 5, (5, 7)),
+    ("burglary", 5, (3, 6)),
+    ("sexual", 2, (5, 8)),
+    ("vehicle", 3, (1, 4)),
+    ("fraud", 1, (1, 4)),
+    ("other", 3, (1, 3)),
+]
 OFFENCE_CODES = {c: f"{100 + i:03d}/{(i * 7) % 90 + 1:02d}" for i, (c, _, _) in enumerate(CATEGORIES)}
 DEFECTS = {
     "bad_codes": ("police_outcomes", "police_outcomes.sex.codes"),
@@ -122,7 +146,11 @@ class Generator:
         rng = self.rng
         la = rng.choices([self.la, *NEIGHBOURS], weights=[1 - sum(NEIGHBOURS.values()), *NEIGHBOURS.values()])[0]
         # Old enough to be 10-17 at some point in the window.
-        dob = dt.date(rng.randint(self.history_start.year - 16, self.end.year - 11), rng.randint(1, 12), rng.randint(1, 28))
+        dob = dt.date(
+            rng.randint(self.history_start.year - 16, self.end.year - 11),
+            rng.randint(1, 12),
+            rng.randint(1, 28),
+        )
         return Child(
             n=n,
             sex="M" if rng.random() < 0.8 else "F",
@@ -168,7 +196,10 @@ class Generator:
 
     def random_day_when_10_17(self, c: Child) -> dt.date | None:
         lo = max(self.history_start, dt.date(c.dob.year + 10, c.dob.month, c.dob.day))
-        hi = min(self.end - dt.timedelta(days=60), dt.date(c.dob.year + 18, c.dob.month, c.dob.day) - dt.timedelta(days=1))
+        hi = min(
+            self.end - dt.timedelta(days=60),
+            dt.date(c.dob.year + 18, c.dob.month, c.dob.day) - dt.timedelta(days=1),
+        )
         if lo >= hi:
             return None
         return lo + dt.timedelta(days=self.rng.randint(0, (hi - lo).days))
@@ -191,11 +222,26 @@ class Generator:
             rng.choices(range(len(CATEGORIES)), weights=[w for _, w, _ in CATEGORIES])[0]
         ]
         gravity = rng.randint(glo, ghi)
-        weapon = "knife" if category == "possession_of_weapons" and rng.random() < 0.6 else (
-            "knife" if category in ("robbery", "violence_against_person") and rng.random() < 0.05 else "none")
-        victim = "none" if category in ("drugs", "possession_of_weapons") else _pick(rng, [
-            ("stranger", 30), ("acquaintance", 25), ("child_peer", 20), ("parent_carer", 8), ("family_member", 5),
-            ("business", 12)])
+        weapon = (
+            "knife"
+            if category == "possession_of_weapons" and rng.random() < 0.6
+            else ("knife" if category in ("robbery", "violence_against_person") and rng.random() < 0.05 else "none")
+        )
+        victim = (
+            "none"
+            if category in ("drugs", "possession_of_weapons")
+            else _pick(
+                rng,
+                [
+                    ("stranger", 30),
+                    ("acquaintance", 25),
+                    ("child_peer", 20),
+                    ("parent_carer", 8),
+                    ("family_member", 5),
+                    ("business", 12),
+                ],
+            )
+        )
         outcome_date = offence_date + dt.timedelta(days=rng.randint(3, 40))
         if nth == 0:
             ladder = [(8, 34), (22, 18), (23, 3), (2, 14), (1, 9), (16, 12), (10, 10)]
@@ -207,92 +253,186 @@ class Generator:
         cgm = {8: 2, 22: 2, 23: 2, 2: rng.choice([3, 3, 3, 4]), 1: 5}.get(outcome)
         pnc = self.pnc(c, outcome_date) if outcome in (1, 2) or (c.pnc_id and rng.random() < 0.9) else c.pnc_id
         outcome_id = self.next_id("PO")
-        self.rows["police_outcomes"].append({
-            "outcome_id": outcome_id, "pnc_id": pnc or "", "force_person_id": c.force_person_id,
-            "dob": _d(c.dob), "sex": c.sex, "ethnicity": c.ethnicity, "home_la_code": c.la,
-            "offence_date": _d(offence_date), "offence_code": OFFENCE_CODES[category],
-            "offence_category": category, "gravity_score": str(gravity), "weapon": weapon,
-            "victim_relationship": victim, "outcome_date": _d(outcome_date), "outcome_type": str(outcome),
-            "child_gravity_matrix": "" if cgm is None else str(cgm),
-        })
-        kind = {8: "community_resolution", 22: "outcome_22", 23: "outcome_22",
-                2: "youth_conditional_caution" if cgm == 4 else "youth_caution"}.get(outcome)
+        self.rows["police_outcomes"].append(
+            {
+                "outcome_id": outcome_id,
+                "pnc_id": pnc or "",
+                "force_person_id": c.force_person_id,
+                "dob": _d(c.dob),
+                "sex": c.sex,
+                "ethnicity": c.ethnicity,
+                "home_la_code": c.la,
+                "offence_date": _d(offence_date),
+                "offence_code": OFFENCE_CODES[category],
+                "offence_category": category,
+                "gravity_score": str(gravity),
+                "weapon": weapon,
+                "victim_relationship": victim,
+                "outcome_date": _d(outcome_date),
+                "outcome_type": str(outcome),
+                "child_gravity_matrix": "" if cgm is None else str(cgm),
+            }
+        )
+        kind = {
+            8: "community_resolution",
+            22: "outcome_22",
+            23: "outcome_22",
+            2: "youth_conditional_caution" if cgm == 4 else "youth_caution",
+        }.get(outcome)
         if kind:
             if outcome == 2:
                 c.proven.append(outcome_date)
-            self.intervention(c, kind, outcome_date + dt.timedelta(days=rng.randint(2, 14)), outcome_id, None,
-                              victim=victim, gravity=gravity)
+            self.intervention(
+                c,
+                kind,
+                outcome_date + dt.timedelta(days=rng.randint(2, 14)),
+                outcome_id,
+                None,
+                victim=victim,
+                gravity=gravity,
+            )
         elif outcome == 1:
             self.court(c, offence_date, outcome_date, category, gravity, weapon, victim)
         elif rng.random() < 0.3:
             self.intervention(c, "triage", outcome_date + dt.timedelta(days=5), outcome_id, None)
 
-    def court(self, c: Child, offence_date: dt.date, charge_date: dt.date, category: str, gravity: int,
-              weapon: str, victim: str) -> None:
+    def court(
+        self,
+        c: Child,
+        offence_date: dt.date,
+        charge_date: dt.date,
+        category: str,
+        gravity: int,
+        weapon: str,
+        victim: str,
+    ) -> None:
         rng = self.rng
         held = rng.random() < 0.25
         if held:
             requested = _pick(rng, [("non_secure", 70), ("secure", 10), ("none", 20)])
             achieved = requested != "none" and rng.random() < 0.4
-            self.rows["custody_transfers"].append({
-                "detention_id": self.next_id("CT"), "pnc_id": self.pnc(c, charge_date),
-                "force_person_id": c.force_person_id, "dob": _d(c.dob), "home_la_code": c.la,
-                "charge_datetime": f"{_d(charge_date)}T{rng.randint(14, 23):02d}:{rng.randint(0, 59):02d}:00+00:00",
-                "bail_refused": "true", "accommodation_requested": requested, "transfer_achieved": _b(achieved),
-                "reason_not_transferred": "" if achieved or requested == "none" else _pick(
-                    rng, [("no_la_bed", 50), ("la_refused", 15), ("transport", 15), ("other", 20)]),
-            })
+            self.rows["custody_transfers"].append(
+                {
+                    "detention_id": self.next_id("CT"),
+                    "pnc_id": self.pnc(c, charge_date),
+                    "force_person_id": c.force_person_id,
+                    "dob": _d(c.dob),
+                    "home_la_code": c.la,
+                    "charge_datetime": f"{_d(charge_date)}T{rng.randint(14, 23):02d}:{rng.randint(0, 59):02d}:00+00:00",
+                    "bail_refused": "true",
+                    "accommodation_requested": requested,
+                    "transfer_achieved": _b(achieved),
+                    "reason_not_transferred": ""
+                    if achieved or requested == "none"
+                    else _pick(rng, [("no_la_bed", 50), ("la_refused", 15), ("transport", 15), ("other", 20)]),
+                }
+            )
         hearing = charge_date + dt.timedelta(days=rng.randint(20, 110))
         if hearing > self.end:
             return
         verdict = _pick(rng, [("convicted", 85), ("acquitted", 6), ("dismissed", 4), ("withdrawn", 5)])
         disposal, length = "", ""
-        remand = "remand_youth_detention" if held and rng.random() < 0.3 else (
-            "bail" if rng.random() < 0.5 else "none")
+        remand = "remand_youth_detention" if held and rng.random() < 0.3 else ("bail" if rng.random() < 0.5 else "none")
         if verdict == "convicted":
-            disposal = _pick(rng, [("referral_order", 46), ("youth_rehabilitation_order", 22), ("yro_intensive", 3),
-                                   ("conditional_discharge", 8), ("fine", 5), ("absolute_discharge", 1),
-                                   ("compensation_order", 2), ("reparation_order", 2),
-                                   ("detention_training_order", 6 if gravity >= 5 else 2),
-                                   ("s250_detention", 2 if gravity >= 7 else 0)])
-            length = {"referral_order": str(rng.choice([3, 6, 9, 12])),
-                      "youth_rehabilitation_order": str(rng.choice([6, 9, 12, 18])),
-                      "yro_intensive": str(rng.choice([6, 12])),
-                      "detention_training_order": str(rng.choice([4, 6, 8, 12, 18, 24])),
-                      "s250_detention": str(rng.choice([24, 36, 48]))}.get(disposal, "")
+            disposal = _pick(
+                rng,
+                [
+                    ("referral_order", 46),
+                    ("youth_rehabilitation_order", 22),
+                    ("yro_intensive", 3),
+                    ("conditional_discharge", 8),
+                    ("fine", 5),
+                    ("absolute_discharge", 1),
+                    ("compensation_order", 2),
+                    ("reparation_order", 2),
+                    ("detention_training_order", 6 if gravity >= 5 else 2),
+                    ("s250_detention", 2 if gravity >= 7 else 0),
+                ],
+            )
+            length = {
+                "referral_order": str(rng.choice([3, 6, 9, 12])),
+                "youth_rehabilitation_order": str(rng.choice([6, 9, 12, 18])),
+                "yro_intensive": str(rng.choice([6, 12])),
+                "detention_training_order": str(rng.choice([4, 6, 8, 12, 18, 24])),
+                "s250_detention": str(rng.choice([24, 36, 48])),
+            }.get(disposal, "")
             c.proven.append(hearing)
         disposal_id = self.next_id("CD")
-        self.rows["court_disposals"].append({
-            "disposal_id": disposal_id, "pnc_id": self.pnc(c, charge_date), "dob": _d(c.dob), "sex": c.sex,
-            "home_la_code": c.la, "offence_date": _d(offence_date), "hearing_date": _d(hearing),
-            "offence_code": OFFENCE_CODES[category], "offence_category": category, "gravity_score": str(gravity),
-            "weapon": weapon, "victim_relationship": victim, "verdict": verdict, "disposal_type": disposal,
-            "length_months": length, "remand_status": remand,
-        })
+        self.rows["court_disposals"].append(
+            {
+                "disposal_id": disposal_id,
+                "pnc_id": self.pnc(c, charge_date),
+                "dob": _d(c.dob),
+                "sex": c.sex,
+                "home_la_code": c.la,
+                "offence_date": _d(offence_date),
+                "hearing_date": _d(hearing),
+                "offence_code": OFFENCE_CODES[category],
+                "offence_category": category,
+                "gravity_score": str(gravity),
+                "weapon": weapon,
+                "victim_relationship": victim,
+                "verdict": verdict,
+                "disposal_type": disposal,
+                "length_months": length,
+                "remand_status": remand,
+            }
+        )
         if remand == "remand_youth_detention":
             self.intervention(c, "remand", charge_date, None, disposal_id)
-        yos_kind = {"referral_order": "referral_order", "youth_rehabilitation_order": "youth_rehabilitation_order",
-                    "yro_intensive": "youth_rehabilitation_order", "detention_training_order":
-                    "detention_training_order", "s250_detention": "s250_detention"}.get(disposal)
+        yos_kind = {
+            "referral_order": "referral_order",
+            "youth_rehabilitation_order": "youth_rehabilitation_order",
+            "yro_intensive": "youth_rehabilitation_order",
+            "detention_training_order": "detention_training_order",
+            "s250_detention": "s250_detention",
+        }.get(disposal)
         if yos_kind:
-            self.intervention(c, yos_kind, hearing + dt.timedelta(days=rng.randint(1, 10)), None, disposal_id,
-                              months=int(length), victim=victim, gravity=gravity)
+            self.intervention(
+                c,
+                yos_kind,
+                hearing + dt.timedelta(days=rng.randint(1, 10)),
+                None,
+                disposal_id,
+                months=int(length),
+                victim=victim,
+                gravity=gravity,
+            )
             if yos_kind in ("detention_training_order", "s250_detention"):
                 release = _add_months(hearing, int(length) // 2)
                 if release < self.end:
                     self.intervention(c, "resettlement", release, None, disposal_id, months=int(length) // 2)
 
-    def intervention(self, c: Child, kind: str, start: dt.date, outcome_id: str | None, disposal_id: str | None,
-                     months: int | None = None, victim: str = "none", gravity: int = 1) -> None:
+    def intervention(
+        self,
+        c: Child,
+        kind: str,
+        start: dt.date,
+        outcome_id: str | None,
+        disposal_id: str | None,
+        months: int | None = None,
+        victim: str = "none",
+        gravity: int = 1,
+    ) -> None:
         rng = self.rng
         if start > self.end:
             return
-        months = months or {"prevention": 4, "sibling_prevention": 4, "triage": 2, "community_resolution": 2,
-                            "outcome_22": 3, "youth_caution": 2, "youth_conditional_caution": 4, "remand": 2}.get(kind, 6)
+        months = months or {
+            "prevention": 4,
+            "sibling_prevention": 4,
+            "triage": 2,
+            "community_resolution": 2,
+            "outcome_22": 3,
+            "youth_caution": 2,
+            "youth_conditional_caution": 4,
+            "remand": 2,
+        }.get(kind, 6)
         end = start + dt.timedelta(days=int(months * 30.4) + rng.randint(-10, 20))
         end_reason = None
         if end <= self.end:
-            end_reason = _pick(rng, [("completed", 82), ("breached", 8), ("revoked", 3), ("transferred", 4), ("other", 3)])
+            end_reason = _pick(
+                rng, [("completed", 82), ("breached", 8), ("revoked", 3), ("transferred", 4), ("other", 3)]
+            )
         else:
             end = None
         mh_need = rng.random() < 0.35
@@ -301,47 +441,87 @@ class Generator:
         sm_offered = sm_need and rng.random() < 0.75
         offered = rng.choice([0, 10, 15, 25, 25, 25])
         iid = self.next_id("IV")
-        self.rows["yos_interventions"].append({
-            "intervention_id": iid, "yos_child_id": self.yos_id(c), "pnc_id": c.pnc_id or "",
-            "la_child_id": c.la_child_id or "", "dob": _d(c.dob), "sex": c.sex, "ethnicity": c.ethnicity,
-            "home_la_code": c.la, "intervention_type": kind, "linked_outcome_id": outcome_id or "",
-            "linked_disposal_id": disposal_id or "", "start_date": _d(start), "end_date": _d(end) if end else "",
-            "end_reason": end_reason or "",
-            "accommodation_suitable_start": _b(rng.random() < 0.9), "accommodation_suitable_end": _b(rng.random() < 0.93) if end else "",
-            "ete_suitable_start": _b(rng.random() < 0.7), "ete_suitable_end": _b(rng.random() < 0.75) if end else "",
-            "ete_hours_offered": str(offered), "ete_hours_attended": str(rng.randint(0, offered)),
-            "send_identified": _b(rng.random() < 0.3), "learning_plan": _pick(rng, [("none", 60), ("ehcp", 20), ("idp", 5), ("other", 15)]),
-            "mh_need": _b(mh_need), "mh_offered": _b(mh_offered), "mh_attending": _b(mh_offered and rng.random() < 0.7),
-            "sm_need": _b(sm_need), "sm_offered": _b(sm_offered), "sm_attending": _b(sm_offered and rng.random() < 0.6),
-            "early_help": _b(rng.random() < 0.25), "child_protection_plan": _b(rng.random() < 0.08),
-            "child_in_need": _b(rng.random() < 0.2), "looked_after": _b(c.in_care), "care_leaver": _b(False),
-        })
+        self.rows["yos_interventions"].append(
+            {
+                "intervention_id": iid,
+                "yos_child_id": self.yos_id(c),
+                "pnc_id": c.pnc_id or "",
+                "la_child_id": c.la_child_id or "",
+                "dob": _d(c.dob),
+                "sex": c.sex,
+                "ethnicity": c.ethnicity,
+                "home_la_code": c.la,
+                "intervention_type": kind,
+                "linked_outcome_id": outcome_id or "",
+                "linked_disposal_id": disposal_id or "",
+                "start_date": _d(start),
+                "end_date": _d(end) if end else "",
+                "end_reason": end_reason or "",
+                "accommodation_suitable_start": _b(rng.random() < 0.9),
+                "accommodation_suitable_end": _b(rng.random() < 0.93) if end else "",
+                "ete_suitable_start": _b(rng.random() < 0.7),
+                "ete_suitable_end": _b(rng.random() < 0.75) if end else "",
+                "ete_hours_offered": str(offered),
+                "ete_hours_attended": str(rng.randint(0, offered)),
+                "send_identified": _b(rng.random() < 0.3),
+                "learning_plan": _pick(rng, [("none", 60), ("ehcp", 20), ("idp", 5), ("other", 15)]),
+                "mh_need": _b(mh_need),
+                "mh_offered": _b(mh_offered),
+                "mh_attending": _b(mh_offered and rng.random() < 0.7),
+                "sm_need": _b(sm_need),
+                "sm_offered": _b(sm_offered),
+                "sm_attending": _b(sm_offered and rng.random() < 0.6),
+                "early_help": _b(rng.random() < 0.25),
+                "child_protection_plan": _b(rng.random() < 0.08),
+                "child_in_need": _b(rng.random() < 0.2),
+                "looked_after": _b(c.in_care),
+                "care_leaver": _b(False),
+            }
+        )
         if kind in ("prevention", "sibling_prevention", "triage", "remand"):
             return
         for stage, on in (("start", start), ("end", end)):
             if on is None:
                 continue
-            rosh = _pick(rng, [("Low", 58), ("Medium", 31), ("High", 10), ("Very High", 1)] if gravity < 5 else
-                         [("Low", 30), ("Medium", 45), ("High", 22), ("Very High", 3)])
-            self.rows["yos_assessments"].append({
-                "assessment_id": self.next_id("AS"), "yos_child_id": self.yos_id(c), "intervention_id": iid,
-                "assessment_date": _d(on), "stage": stage, "rosh_level": rosh,
-                "safety_wellbeing_level": _pick(rng, [("Low", 40), ("Medium", 40), ("High", 17), ("Very High", 3)]),
-                "likelihood_reoffending": _pick(rng, [("Low", 45), ("Medium", 40), ("High", 15)]),
-                "rosh_plan_in_place": _b(rosh != "Low" and rng.random() < 0.85),
-                "safety_wellbeing_plan_in_place": _b(rng.random() < 0.6),
-            })
+            rosh = _pick(
+                rng,
+                [("Low", 58), ("Medium", 31), ("High", 10), ("Very High", 1)]
+                if gravity < 5
+                else [("Low", 30), ("Medium", 45), ("High", 22), ("Very High", 3)],
+            )
+            self.rows["yos_assessments"].append(
+                {
+                    "assessment_id": self.next_id("AS"),
+                    "yos_child_id": self.yos_id(c),
+                    "intervention_id": iid,
+                    "assessment_date": _d(on),
+                    "stage": stage,
+                    "rosh_level": rosh,
+                    "safety_wellbeing_level": _pick(rng, [("Low", 40), ("Medium", 40), ("High", 17), ("Very High", 3)]),
+                    "likelihood_reoffending": _pick(rng, [("Low", 45), ("Medium", 40), ("High", 15)]),
+                    "rosh_plan_in_place": _b(rosh != "Low" and rng.random() < 0.85),
+                    "safety_wellbeing_plan_in_place": _b(rng.random() < 0.6),
+                }
+            )
         if victim not in ("none",):
             consent = rng.random() < 0.6
             offered_rj = consent and rng.random() < 0.75
-            self.rows["yos_victims"].append({
-                "victim_record_id": self.next_id("VR"), "intervention_id": iid,
-                "victim_type": "business" if victim == "business" else ("parent_carer" if victim == "parent_carer" else "person"),
-                "consent_to_contact": _b(consent),
-                "contacted_date": _d(start + dt.timedelta(days=rng.randint(3, 20))) if consent and start + dt.timedelta(days=20) <= self.end else "",
-                "rj_offered": _b(offered_rj), "rj_engaged": _b(offered_rj and rng.random() < 0.45),
-                "safety_plan": _b(rng.random() < 0.3),
-            })
+            self.rows["yos_victims"].append(
+                {
+                    "victim_record_id": self.next_id("VR"),
+                    "intervention_id": iid,
+                    "victim_type": "business"
+                    if victim == "business"
+                    else ("parent_carer" if victim == "parent_carer" else "person"),
+                    "consent_to_contact": _b(consent),
+                    "contacted_date": _d(start + dt.timedelta(days=rng.randint(3, 20)))
+                    if consent and start + dt.timedelta(days=20) <= self.end
+                    else "",
+                    "rj_offered": _b(offered_rj),
+                    "rj_engaged": _b(offered_rj and rng.random() < 0.45),
+                    "safety_plan": _b(rng.random() < 0.3),
+                }
+            )
 
     def care(self, kids: list[Child]) -> None:
         rng = self.rng
@@ -349,69 +529,142 @@ class Generator:
         for c in kids:
             if not c.in_care or _age(c.dob, year_start) > 17 or _age(c.dob, year_start) < 0:
                 continue
-            self.rows["cic_header"].append({
-                "CHILD": c.la_child_id, "SEX": c.sex, "DOB": _d903(c.dob), "ETHNIC": ETHNIC_903.get(c.ethnicity, c.ethnicity),
-                "UPN": c.upn, "MOTHER": "0" if c.sex == "M" else rng.choice(["0", "0", "0", "1"]), "MC_DOB": "",
-            })
+            self.rows["cic_header"].append(
+                {
+                    "CHILD": c.la_child_id,
+                    "SEX": c.sex,
+                    "DOB": _d903(c.dob),
+                    "ETHNIC": ETHNIC_903.get(c.ethnicity, c.ethnicity),
+                    "UPN": c.upn,
+                    "MOTHER": "0" if c.sex == "M" else rng.choice(["0", "0", "0", "1"]),
+                    "MC_DOB": "",
+                }
+            )
             decom = year_start - dt.timedelta(days=rng.randint(30, 1500))
             if decom < c.dob:
                 decom = c.dob + dt.timedelta(days=400)
             episodes = rng.randint(1, 3)
-            place = _pick(rng, [("U1", 20), ("U4", 20), ("U3", 10), ("K2", 15), ("R1", 5), ("P1", 5), ("K3", 8), ("S1", 3)])
+            place = _pick(
+                rng,
+                [("U1", 20), ("U4", 20), ("U3", 10), ("K2", 15), ("R1", 5), ("P1", 5), ("K3", 8), ("S1", 3)],
+            )
             for e in range(episodes):
                 last = e == episodes - 1
-                dec = None if last else min(decom + dt.timedelta(days=rng.randint(60, 300)), self.end - dt.timedelta(days=5))
+                dec = (
+                    None
+                    if last
+                    else min(decom + dt.timedelta(days=rng.randint(60, 300)), self.end - dt.timedelta(days=5))
+                )
                 rec = None if last else "X1"
                 ls = "J1" if rng.random() < 0.04 else _pick(rng, [("C2", 55), ("C1", 15), ("V2", 25), ("E1", 5)])
-                self.rows["cic_episodes"].append({
-                    "CHILD": c.la_child_id, "DECOM": _d903(decom), "RNE": "S" if e == 0 else "P", "LS": ls,
-                    "CIN": _pick(rng, [("N1", 60), ("N4", 10), ("N5", 15), ("N6", 5), ("N2", 5), ("N8", 5)]),
-                    "PLACE": place, "PLACE_PROVIDER": _pick(rng, [("PR1", 50), ("PR4", 35), ("PR5", 15)]),
-                    "DEC": _d903(dec), "REC": rec or "", "REASON_PLACE_CHANGE": "" if last else "CARPL",
-                    "HOME_POST": f"DE{rng.randint(1, 24)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
-                    "PL_POST": f"DE{rng.randint(1, 24)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
-                    "URN": f"SC{rng.randint(100000, 999999)}" if place in ("K2", "K3", "R1") else "",
-                })
+                self.rows["cic_episodes"].append(
+                    {
+                        "CHILD": c.la_child_id,
+                        "DECOM": _d903(decom),
+                        "RNE": "S" if e == 0 else "P",
+                        "LS": ls,
+                        "CIN": _pick(rng, [("N1", 60), ("N4", 10), ("N5", 15), ("N6", 5), ("N2", 5), ("N8", 5)]),
+                        "PLACE": place,
+                        "PLACE_PROVIDER": _pick(rng, [("PR1", 50), ("PR4", 35), ("PR5", 15)]),
+                        "DEC": _d903(dec),
+                        "REC": rec or "",
+                        "REASON_PLACE_CHANGE": "" if last else "CARPL",
+                        "HOME_POST": f"DE{rng.randint(1, 24)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+                        "PL_POST": f"DE{rng.randint(1, 24)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+                        "URN": f"SC{rng.randint(100000, 999999)}" if place in ("K2", "K3", "R1") else "",
+                    }
+                )
                 if dec is None:
                     break
                 decom = dec
                 place = _pick(rng, [("U1", 30), ("U4", 30), ("K2", 25), ("K3", 15)])
             if decom <= year_start - dt.timedelta(days=365) or rng.random() < 0.6:
-                self.rows["cic_oc2"].append({
-                    "CHILD": c.la_child_id, "DOB": _d903(c.dob), "SDQ_SCORE": str(rng.randint(5, 30)), "SDQ_REASON": "",
-                    "CONVICTED": "1" if any(year_start - dt.timedelta(days=365) <= p <= self.end for p in c.proven) else "0",
-                    "HEALTH_CHECK": "1", "IMMUNISATIONS": rng.choice("01"), "TEETH_CHECK": "1", "HEALTH_ASSESSMENT": "1",
-                    "SUBSTANCE_MISUSE": "1" if rng.random() < 0.1 else "0", "INTERVENTION_RECEIVED": "",
-                    "INTERVENTION_OFFERED": "",
-                })
+                self.rows["cic_oc2"].append(
+                    {
+                        "CHILD": c.la_child_id,
+                        "DOB": _d903(c.dob),
+                        "SDQ_SCORE": str(rng.randint(5, 30)),
+                        "SDQ_REASON": "",
+                        "CONVICTED": "1"
+                        if any(year_start - dt.timedelta(days=365) <= p <= self.end for p in c.proven)
+                        else "0",
+                        "HEALTH_CHECK": "1",
+                        "IMMUNISATIONS": rng.choice("01"),
+                        "TEETH_CHECK": "1",
+                        "HEALTH_ASSESSMENT": "1",
+                        "SUBSTANCE_MISUSE": "1" if rng.random() < 0.1 else "0",
+                        "INTERVENTION_RECEIVED": "",
+                        "INTERVENTION_OFFERED": "",
+                    }
+                )
             for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
                 day = self.random_day_when_10_17(c)
                 if not day:
                     continue
-                outcome = _pick(rng, [("no_further_action", 45), ("restorative", 25), ("community_resolution", 12),
-                                      ("outcome_22", 5), ("youth_caution", 4), ("charge", 4), ("arrest_no_further_action", 5)])
-                self.rows["cic_police_incidents"].append({
-                    "incident_id": self.next_id("PI"), "la_child_id": c.la_child_id, "pnc_id": c.pnc_id or "",
-                    "incident_date": _d(day), "placement_type": place,
-                    "reported_by": _pick(rng, [("placement_staff", 70), ("police_patrol", 15), ("public", 10), ("other", 5)]),
-                    "incident_type": _pick(rng, [("missing", 40), ("damage", 20), ("assault_staff", 15), ("assault_peer", 10),
-                                                 ("theft", 5), ("public_order", 5), ("other", 5)]),
-                    "restorative_approach_used": _b(outcome in ("restorative", "community_resolution") or rng.random() < 0.2),
-                    "police_outcome": outcome,
-                })
+                outcome = _pick(
+                    rng,
+                    [
+                        ("no_further_action", 45),
+                        ("restorative", 25),
+                        ("community_resolution", 12),
+                        ("outcome_22", 5),
+                        ("youth_caution", 4),
+                        ("charge", 4),
+                        ("arrest_no_further_action", 5),
+                    ],
+                )
+                self.rows["cic_police_incidents"].append(
+                    {
+                        "incident_id": self.next_id("PI"),
+                        "la_child_id": c.la_child_id,
+                        "pnc_id": c.pnc_id or "",
+                        "incident_date": _d(day),
+                        "placement_type": place,
+                        "reported_by": _pick(
+                            rng,
+                            [("placement_staff", 70), ("police_patrol", 15), ("public", 10), ("other", 5)],
+                        ),
+                        "incident_type": _pick(
+                            rng,
+                            [
+                                ("missing", 40),
+                                ("damage", 20),
+                                ("assault_staff", 15),
+                                ("assault_peer", 10),
+                                ("theft", 5),
+                                ("public_order", 5),
+                                ("other", 5),
+                            ],
+                        ),
+                        "restorative_approach_used": _b(
+                            outcome in ("restorative", "community_resolution") or rng.random() < 0.2
+                        ),
+                        "police_outcome": outcome,
+                    }
+                )
 
     def board(self) -> None:
         rng = self.rng
         day = dt.date(self.start.year, 3, 15)
         while day <= self.end:
-            for agency, p in (("police", 0.95), ("probation", 0.8), ("health", 0.7), ("education", 0.75),
-                              ("childrens_social_care", 0.95), ("courts", 0.5)):
+            for agency, p in (
+                ("police", 0.95),
+                ("probation", 0.8),
+                ("health", 0.7),
+                ("education", 0.75),
+                ("childrens_social_care", 0.95),
+                ("courts", 0.5),
+            ):
                 attended = rng.random() < p
-                self.rows["board_attendance"].append({
-                    "meeting_date": _d(day), "partner_agency": agency, "attended": _b(attended),
-                    "senior_representative": _b(attended and rng.random() < 0.8),
-                    "data_contributed": _b(attended and rng.random() < 0.6),
-                })
+                self.rows["board_attendance"].append(
+                    {
+                        "meeting_date": _d(day),
+                        "partner_agency": agency,
+                        "attended": _b(attended),
+                        "senior_representative": _b(attended and rng.random() < 0.8),
+                        "data_contributed": _b(attended and rng.random() < 0.6),
+                    }
+                )
             day = _add_months(day, 3)
 
     def reference(self) -> None:
@@ -422,13 +675,22 @@ class Generator:
         src = "synthetic, shaped on DfE LAIT and MoJ youth justice statistics"
         for year in range(self.start.year, self.end.year + 1):
             k = year - self.start.year
-            for code, name, fte, reoff, cust in (("E92000001", "England", 150 - 4 * k, 32.5 + 0.2 * k, 0.09),
-                                                 ("E12000004", "East Midlands", 160 - 5 * k, 33.0, 0.10)):
+            for code, name, fte, reoff, cust in (
+                ("E92000001", "England", 150 - 4 * k, 32.5 + 0.2 * k, 0.09),
+                ("E12000004", "East Midlands", 160 - 5 * k, 33.0, 0.10),
+            ):
                 for measure, value in (("FirstYJS", fte), ("ReoffYO", reoff), ("CustodyRate", cust)):
                     period = str(year) if measure == "FirstYJS" else f"{year}-{(year + 1) % 100:02d}"
-                    self.rows["published_comparators"].append({
-                        "measure": measure, "area_code": code, "area_name": name, "period": period,
-                        "value": f"{value:.2f}", "source": src})
+                    self.rows["published_comparators"].append(
+                        {
+                            "measure": measure,
+                            "area_code": code,
+                            "area_name": name,
+                            "period": period,
+                            "value": f"{value:.2f}",
+                            "source": src,
+                        }
+                    )
 
     def periods(self) -> dict[str, tuple[dt.date, dt.date]]:
         year_start = dt.date(self.end.year, 4, 1) if self.end.month >= 4 else dt.date(self.end.year - 1, 4, 1)
@@ -463,8 +725,11 @@ def _inject(name: str, rows: dict[str, list[dict[str, str]]], rng: random.Random
             data[i]["offence_date"] = _d(o + dt.timedelta(days=10))
     elif name == "invalid_dates":
         for i in picks:
-            data[i]["hearing_date"] = data[i]["hearing_date"][:8] + "31" if data[i]["hearing_date"][5:7] in (
-                "02", "04", "06", "09", "11") else data[i]["hearing_date"][:5] + "02-30"
+            data[i]["hearing_date"] = (
+                data[i]["hearing_date"][:8] + "31"
+                if data[i]["hearing_date"][5:7] in ("02", "04", "06", "09", "11")
+                else data[i]["hearing_date"][:5] + "02-30"
+            )
     elif name == "duplicates":
         for i in picks:
             data.append(dict(data[i]))
@@ -481,8 +746,16 @@ def _inject(name: str, rows: dict[str, list[dict[str, str]]], rng: random.Random
     return {"defect": name, "feed": feed, "rule_id": rule, "rows": picks}
 
 
-def generate(out: Path, *, seed: int = 7, children: int = 700, years: int = 3, end_year: int = 2025,
-             la_code: str = DERBY, defects: list[str] | None = None) -> dict:
+def generate(
+    out: Path,
+    *,
+    seed: int = 7,
+    children: int = 700,
+    years: int = 3,
+    end_year: int = 2025,
+    la_code: str = DERBY,
+    defects: list[str] | None = None,
+) -> dict:
     """Write every feed of a synthetic partnership under ``out/<partner>/<feed>.csv``; returns the manifest."""
     unknown = sorted(set(defects or []) - set(DEFECTS))
     if unknown:
@@ -492,8 +765,15 @@ def generate(out: Path, *, seed: int = 7, children: int = 700, years: int = 3, e
     rng = random.Random(seed + 1)
     injected = [_inject(d, p.rows, rng) for d in (defects or []) if d not in FILE_DEFECTS]
     contracts = all_contracts()
-    manifest: dict = {"seed": seed, "children": children, "years": years, "end_year": end_year, "la_code": la_code,
-                      "feeds": {}, "defects": []}
+    manifest: dict = {
+        "seed": seed,
+        "children": children,
+        "years": years,
+        "end_year": end_year,
+        "la_code": la_code,
+        "feeds": {},
+        "defects": [],
+    }
     for feed, rows in p.rows.items():
         c = contracts[feed]
         columns = list(c.column_names)
@@ -516,16 +796,30 @@ def generate(out: Path, *, seed: int = 7, children: int = 700, years: int = 3, e
         else:
             path.write_text(text, encoding="utf-8")
         start, end = p.period[feed]
-        manifest["feeds"][feed] = {"partner": c.partner, "path": str(path.relative_to(out)), "rows": len(rows),
-                                   "period_start": start.isoformat(), "period_end": end.isoformat(), "kind": c.kind}
+        manifest["feeds"][feed] = {
+            "partner": c.partner,
+            "path": str(path.relative_to(out)),
+            "rows": len(rows),
+            "period_start": start.isoformat(),
+            "period_end": end.isoformat(),
+            "kind": c.kind,
+        }
     for d in injected:
         d["lines"] = [i + 2 for i in d.pop("rows")]
         manifest["defects"].append(d)
     if "malformed_lines" in (defects or []):
-        manifest["defects"].append({"defect": "malformed_lines", "feed": "yos_interventions", "rule_id": "line.malformed",
-                                    "lines": [6, 10]})
+        manifest["defects"].append(
+            {
+                "defect": "malformed_lines",
+                "feed": "yos_interventions",
+                "rule_id": "line.malformed",
+                "lines": [6, 10],
+            }
+        )
     for name in ("missing_column", "wrong_encoding", "name_column"):
         if name in (defects or []):
-            manifest["defects"].append({"defect": name, "feed": DEFECTS[name][0], "rule_id": DEFECTS[name][1], "lines": []})
+            manifest["defects"].append(
+                {"defect": name, "feed": DEFECTS[name][0], "rule_id": DEFECTS[name][1], "lines": []}
+            )
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return manifest

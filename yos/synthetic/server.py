@@ -96,20 +96,28 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, b"not found", {"Content-Type": "text/plain"})
         partner, feed = parts[0], parts[1][: -len(".csv")]
         fault = self.server.next_fault(feed)
-        self.server.requests.append({"partner": partner, "feed": feed, "fault": fault,
-                                     "if_none_match": self.headers.get("If-None-Match")})
+        self.server.requests.append(
+            {
+                "partner": partner,
+                "feed": feed,
+                "fault": fault,
+                "if_none_match": self.headers.get("If-None-Match"),
+            }
+        )
         expected = self.server.tokens.get(partner)
         given = self.headers.get("Authorization", "")
         if fault == "401" or expected is None or not hmac.compare_digest(given, f"Bearer {expected}"):
-            return self._send(401, b"invalid token", {"Content-Type": "text/plain",
-                                                       "WWW-Authenticate": "Bearer"})
+            return self._send(401, b"invalid token", {"Content-Type": "text/plain", "WWW-Authenticate": "Bearer"})
         path = self.server.root / partner / f"{feed}.csv"
         if not path.is_file():
             return self._send(404, b"no such feed", {"Content-Type": "text/plain"})
         if fault and fault.split(":")[0] in ("500", "503", "429"):
             status, _, after = fault.partition(":")
-            return self._send(int(status), b"partner system unavailable",
-                              {"Content-Type": "text/plain", **({"Retry-After": after} if after else {})})
+            return self._send(
+                int(status),
+                b"partner system unavailable",
+                {"Content-Type": "text/plain", **({"Retry-After": after} if after else {})},
+            )
         if fault and fault.startswith("timeout"):
             time.sleep(float(fault.partition(":")[2] or 30))
         body = path.read_bytes()
@@ -138,8 +146,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, body, headers)
 
 
-def serve(root: Path, tokens: dict[str, str], host: str = "127.0.0.1", port: int = 0,
-          faults: dict[str, list[str]] | None = None) -> PartnerServer:
+def serve(
+    root: Path,
+    tokens: dict[str, str],
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: dict[str, list[str]] | None = None,
+) -> PartnerServer:
     """Start a partner server in a background thread; ``port=0`` picks a free port (see ``.url``)."""
     server = PartnerServer(host, port, root, tokens)
     for feed, fs in (faults or {}).items():

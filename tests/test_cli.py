@@ -1,0 +1,97 @@
+"""The yos command as a user meets it: help everywhere, `yos load` on a fresh machine, clear errors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from click.testing import CliRunner
+
+from yos.cli import cli
+
+YOS = str(Path(sys.executable).with_name("yos"))
+
+
+def commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    out = []
+    for name, cmd in group.commands.items():
+        out.append((prefix + name, cmd))
+        if isinstance(cmd, click.Group):
+            out.extend(commands(cmd, prefix + name + " "))
+    return out
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for name, cmd in commands(cli):
+        assert cmd.help, name
+        if not isinstance(cmd, click.Group):
+            assert "Example:" in cmd.help, name
+
+
+def run(*args: str, data: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "YOS_DATA_DIR": str(data)}
+    return subprocess.run([YOS, *args], capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_load_works_alone_on_a_fresh_data_dir_and_publishes(partnership: Path, tmp_path: Path) -> None:
+    data = tmp_path / "fresh"
+    r = run(
+        "load",
+        "police_outcomes",
+        str(partnership / "police" / "police_outcomes.csv"),
+        "--no-alert",
+        data=data,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "loaded, 0 quarantined" in r.stdout
+    q = run("sql", "select count(*) as n from core.police_outcomes", "--json", data=data)
+    rows = (partnership / "police" / "police_outcomes.csv").read_text().count("\n") - 1
+    assert q.stdout.strip() == f'{{"n": {rows}}}'
+
+
+def test_a_bad_file_gets_a_clear_message_not_a_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "outcomes.csv"
+    bad.write_bytes("outcome_id,pnc_id\nA,é\n".encode("latin-1"))
+    r = run("load", "police_outcomes", str(bad), "--no-alert", data=tmp_path / "d")
+    assert r.returncode == 2
+    assert "outcomes.csv (police/police_outcomes/" in r.stdout
+    assert "held back whole" in r.stdout and "not UTF-8" in r.stdout and "(line 2)" in r.stdout
+    assert "fix: Save or export the extract as UTF-8" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
+    r = run("load", "police_outcome", str(bad), data=tmp_path / "d")
+    assert r.returncode == 1 and "no contract for feed 'police_outcome'" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_sql_is_read_only_and_has_no_file_access(partnership: Path, tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    run(
+        "load",
+        "population_10_17",
+        str(partnership / "reference" / "population_10_17.csv"),
+        "--no-alert",
+        data=data,
+    )
+    r = run("sql", "create table kpi.x as select 1", data=data)
+    assert r.returncode != 0 and "read-only" in (r.stdout + r.stderr).lower()
+    r = run("sql", "select * from read_csv('/etc/passwd')", data=data)
+    assert r.returncode != 0
+
+
+def test_generate_is_deterministic_for_a_seed(tmp_path: Path) -> None:
+    def digest(out: Path) -> str:
+        result = CliRunner().invoke(cli, ["generate", "--out", str(out), "--seed", "3", "--children", "80"])
+        assert result.exit_code == 0, result.output
+        return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(out.rglob("*.csv")))).hexdigest()
+
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")
+    other = CliRunner().invoke(cli, ["generate", "--out", str(tmp_path / "c"), "--seed", "4", "--children", "80"])
+    assert other.exit_code == 0
+    assert (
+        digest(tmp_path / "a")
+        != hashlib.sha256(b"".join(p.read_bytes() for p in sorted((tmp_path / "c").rglob("*.csv")))).hexdigest()
+    )

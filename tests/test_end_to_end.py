@@ -1,0 +1,219 @@
+"""The demo path end to end through real parts: partner endpoints over HTTP on 127.0.0.1, a real Prefect API
+(`prefect server start`), a real SMTP server (aiosmtpd), a real DuckDB file, and the alert rendered in Chromium."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from warehouse.db import connect_analyst
+from yos.alerts.mailcatcher import MailCatcher
+from yos.synthetic.generate import generate
+from yos.synthetic.server import serve
+
+BIN = Path(sys.executable).parent
+TOKENS = {
+    "YOS_TOKEN_POLICE": "tp",
+    "YOS_TOKEN_COURTS": "tc",
+    "YOS_TOKEN_CSC": "ts",
+    "YOS_TOKEN_YOS": "ty",
+    "YOS_TOKEN_REFERENCE": "tr",
+}
+PARTNER_TOKENS = {
+    "police": "tp",
+    "courts": "tc",
+    "childrens_social_care": "ts",
+    "yos": "ty",
+    "reference": "tr",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """A real Prefect server on a free loopback port, for the whole session."""
+    home = tmp_path_factory.mktemp("prefect-server")
+    port = free_port()
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    log = open(home / "server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError((home / "server.log").read_text())
+        time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("prefect server did not start: " + (home / "server.log").read_text()[-2000:])
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def nightly_run(prefect_api: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    root = tmp_path_factory.mktemp("e2e")
+    partners = root / "partners"
+    generate(
+        partners,
+        seed=5,
+        children=250,
+        defects=["bad_codes", "duplicates", "names_in_id_column", "missing_column", "broken_funnel"],
+    )
+    server = serve(partners, PARTNER_TOKENS)
+    with MailCatcher(root / "mail") as catcher:
+        env = {
+            **os.environ,
+            **TOKENS,
+            "YOS_DATA_DIR": str(root / "data"),
+            "PREFECT_API_URL": prefect_api,
+            "YOS_PARTNERS_URL": server.url,
+            "YOS_SMTP_HOST": "127.0.0.1",
+            "YOS_SMTP_PORT": str(catcher.port),
+            "YOS_PSEUDONYM_KEY": "e2e-key",
+            "PREFECT_HOME": str(root / "prefect-client"),
+        }
+        proc = subprocess.run(
+            [str(BIN / "yos"), "run", "nightly"], env=env, capture_output=True, text=True, timeout=600
+        )
+        mails = catcher.messages()
+    server.shutdown()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return {
+        "stdout": proc.stdout,
+        "stderr": proc.stderr,
+        "data": root / "data",
+        "mails": mails,
+        "api": prefect_api,
+    }
+
+
+def test_printed_numbers_match_the_warehouse(nightly_run: dict) -> None:
+    printed = {
+        m.group(1): tuple(int(x) for x in m.group(3, 4, 5))
+        for m in re.finditer(
+            r"^\w+/(\w+): (\w+) \((\d+) received, (\d+) loaded, (\d+) quarantined\)$",
+            nightly_run["stdout"],
+            re.M,
+        )
+    }
+    assert len(printed) == 13
+    con = connect_analyst(nightly_run["data"] / "yos.duckdb")
+    stored = {
+        f: (r, lo, q)
+        for f, r, lo, q in con.execute(
+            "select feed, rows_received, rows_loaded, rows_quarantined from audit.loads"
+        ).fetchall()
+    }
+    assert printed == stored
+    assert printed["police_outcomes"][2] == 9  # 3 bad codes + 3 duplicates + 3 names in the id column
+    assert printed["custody_transfers"][1] == 0  # held back whole
+    for feed, (received, loaded, quarantined) in printed.items():
+        if feed != "custody_transfers":
+            assert received == loaded + quarantined, feed
+    fte = con.execute("select sum(fte_count) from kpi.first_time_entrants").fetchone()[0]
+    assert fte > 0
+
+
+def test_the_flow_ran_under_the_real_prefect_api(nightly_run: dict) -> None:
+    runs = httpx.post(f"{nightly_run['api']}/flow_runs/filter", json={}, timeout=10).json()
+    nightly = [r for r in runs if r["state_type"] == "COMPLETED"]
+    assert nightly, runs
+    tasks = httpx.post(f"{nightly_run['api']}/task_runs/filter", json={}, timeout=10).json()
+    names = {t["name"] for t in tasks}
+    assert "pull police/police_outcomes" in names and "load police/police_outcomes" in names
+
+
+def test_each_partner_gets_its_own_alert_and_nothing_of_another_agency(nightly_run: dict) -> None:
+    by_rcpt = {m["To"]: m for m in nightly_run["mails"]}
+    assert set(by_rcpt) == {"data-lead@police.example", "data-lead@yos.example"}
+    police = by_rcpt["data-lead@police.example"]
+    attachments = {a.get_filename(): a.get_content() for a in police.iter_attachments()}
+    assert set(attachments) == {"police_outcomes_failing_rows.csv"}
+    rows = list(csv.DictReader(io.StringIO(attachments["police_outcomes_failing_rows.csv"])))
+    assert {r["rule"] for r in rows} == {
+        "police_outcomes.sex.codes",
+        "police_outcomes.key.unique",
+        "police_outcomes.force_person_id.format",
+    }
+    assert all(r["outcome_id"].startswith("PO") for r in rows)  # the partner's own rows, as sent
+    text = police.get_body(("plain",)).get_content()
+    assert "custody_transfers" in text and "HELD BACK WHOLE" in text and "transfer_achieved" in text
+    assert "yos_interventions" not in text and "court_disposals" not in text
+    yos = by_rcpt["data-lead@yos.example"]
+    assert "police_outcomes" not in yos.get_body(("plain",)).get_content()
+    assert {a.get_filename() for a in yos.iter_attachments()} == {"yos_interventions_failing_rows.csv"}
+
+
+def test_the_html_alert_renders_in_chromium(nightly_run: dict, tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: .ci/run installs it")
+        pytest.skip("chromium not installed here")
+    police = next(m for m in nightly_run["mails"] if m["To"] == "data-lead@police.example")
+    html = police.get_body(("html",)).get_content()
+    page = tmp_path / "alert.html"
+    page.write_text(html)
+    shot = nightly_run["data"] / "alert-police.png"
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'chrome'}",
+            "--hide-scrollbars",
+            "--window-size=1000,1500",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert shot.stat().st_size > 20_000
+    assert "https://" not in html and "http://" not in html  # opens offline
+    if os.environ.get("YOS_KEEP_SCREENSHOTS"):
+        shutil.copy(shot, os.environ["YOS_KEEP_SCREENSHOTS"])

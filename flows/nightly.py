@@ -49,12 +49,14 @@ def nightly(partners: list[str] | None = None) -> dict:
                 continue
             for feed in partner.feeds:
                 try:
-                    extract = pull(p, partner_id, feed)
+                    pull(p, partner_id, feed)
                 except FetchError as e:
                     failures.append(str(e))
-                    continue
-                if extract is not None:
-                    results.append(load(p, extract))
+        # Load everything landed and not yet loaded, oldest period first: this run's arrivals, and any extract an
+        # interrupted run landed but never loaded (its partner would now answer 304).
+        for extract in p.pending():
+            if not partners or extract.partner in partners:
+                results.append(load(p, extract))
         published = publish(p)
         alerts = alert(p, run_id, results)
     for f in failures:

@@ -33,10 +33,23 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("select max(version) from audit.schema_version").fetchone()[0]
 
 
+class WarehouseBusy(RuntimeError):
+    """Another process is loading: DuckDB allows one writer."""
+
+
 def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the loader's private warehouse and bring its schema up to date."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    try:
+        con = duckdb.connect(str(path))
+    except duckdb.IOException as e:
+        if "lock" not in str(e):
+            raise
+        holder = str(e).split("Conflicting lock is held in", 1)[-1].split(". See", 1)[0].strip()
+        raise WarehouseBusy(
+            f"the loader warehouse {path.name} is in use by another process ({holder}): a load is running; "
+            "wait for it to finish and try again"
+        ) from e
     migrate(con)
     return con
 

@@ -165,3 +165,27 @@ def land_file(
         original_name=path.name,
         **kw,
     )
+
+
+_COLUMNS = (
+    "extract_id, feed, partner, sha256, bytes, source, original_name, stored_path, received_at, "
+    "declared_period_start, declared_period_end, declared_kind"
+)
+
+
+def _from_row(data_dir: Path, row: tuple) -> Extract:
+    (extract_id, feed, partner, sha, size, source, name, stored, received, start, end, kind) = row
+    return Extract(
+        extract_id, feed, partner, sha, size, source, name, data_dir / stored, received, start, end, kind, is_new=False
+    )
+
+
+def pending(con: duckdb.DuckDBPyConnection, data_dir: Path) -> list[Extract]:
+    """Landed extracts with no finished load (new ones, and any a crash interrupted), oldest period first."""
+    rows = con.execute(
+        f"""select {_COLUMNS} from landing.extracts e
+            where not exists (select 1 from audit.loads l
+                              where l.extract_id = e.extract_id and l.status in ('loaded', 'held_back'))
+            order by coalesce(declared_period_end, received_at::date), received_at"""
+    ).fetchall()
+    return [_from_row(data_dir, r) for r in rows]

@@ -6,7 +6,11 @@ identifiers) and compared by a hash of their stored values, so:
 
 - the same extract loaded twice changes nothing;
 - a delta extract replaces corrected rows by key and adds new ones;
-- a snapshot extract does the same and also withdraws current rows whose key it no longer contains.
+- a snapshot extract does the same and also withdraws current rows whose key it no longer contains;
+- extracts arriving out of order end in the same state as in order. Each version carries ``_as_of``, the date its
+  extract speaks for (the declared period end, else the day it was received); a version only replaces an older
+  one, ``(_as_of, _loaded_by)`` deciding. A version that arrives after a newer one for its key (or, for a snapshot,
+  after a newer snapshot) is kept in history as superseded on arrival, never current.
 
 What is stored (minimisation): identifiers become pseudonyms; dates of birth become ``<col>_month`` (first of the
 month) with the age at each other date in the row computed on load (``age_at_<date>``); postcodes become their
@@ -15,6 +19,7 @@ outward code (``<col>_outward``). No names, addresses or free text exist in any 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
@@ -22,6 +27,7 @@ import duckdb
 from expectations.contract import Column, Contract
 
 LINEAGE = [
+    ("_as_of", "DATE"),
     ("_key", "VARCHAR"),
     ("_row_hash", "VARCHAR"),
     ("_extract_id", "VARCHAR"),
@@ -92,7 +98,9 @@ class Loaded:
     versions_replaced: int
 
 
-def load(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str, *, load_id: int, extract_id: str) -> Loaded:
+def load(
+    con: duckdb.DuckDBPyConnection, contract: Contract, checked: str, *, load_id: int, extract_id: str, as_of: dt.date
+) -> Loaded:
     """Load the rows of ``checked`` not quarantined for ``load_id`` into history, as described above.
 
     Runs inside the caller's transaction."""
@@ -109,21 +117,44 @@ def load(con: duckdb.DuckDBPyConnection, contract: Contract, checked: str, *, lo
                                     where load_id = {load_id} and severity = 'error' and line is not null))"""
     )
     rows_loaded = con.execute("select count(*) from incoming").fetchone()[0]
+    ours = f"(date '{as_of.isoformat()}', {load_id})"
+    older_than_ours = f"(h._as_of, h._loaded_by) < {ours}"
+    # Stale: a newer version of the key is already current, or (snapshot) a newer snapshot was already loaded.
+    newer_snapshot = False
+    if contract.kind == "snapshot":
+        newer_snapshot = bool(
+            con.execute(
+                f"select count(*) from {table} h where not ({older_than_ours}) and h._loaded_by <> {load_id}"
+            ).fetchone()[0]
+        )
+    con.execute(
+        f"""alter table incoming add column _stale boolean;
+            update incoming i set _stale = {str(newer_snapshot).lower()} or exists (
+                select 1 from {table} h where h._key = i._key and h._replaced_by is null and not ({older_than_ours}))"""
+    )
     changed = con.execute(
         f"""update {table} h set _replaced_by = {load_id} from incoming i
-            where h._key = i._key and h._replaced_by is null and h._row_hash <> i._row_hash"""
+            where h._key = i._key and h._replaced_by is null and not i._stale and h._row_hash <> i._row_hash"""
     ).fetchone()[0]
     withdrawn = 0
-    if contract.kind == "snapshot":
+    if contract.kind == "snapshot" and not newer_snapshot:
         withdrawn = con.execute(
-            f"""update {table} set _replaced_by = {load_id}
-                where _replaced_by is null and _key not in (select _key from incoming)"""
+            f"""update {table} h set _replaced_by = {load_id}
+                where h._replaced_by is null and {older_than_ours} and h._key not in (select _key from incoming)"""
         ).fetchone()[0]
+    columns = ", ".join(f'i."{n}"' for n in names)
     added = con.execute(
-        f"""insert into {table} select {", ".join(f'i."{n}"' for n in names)}, i._key, i._row_hash,
+        f"""insert into {table} select {columns}, date '{as_of.isoformat()}', i._key, i._row_hash,
                    '{extract_id}', i._line, {load_id}, null
             from incoming i
-            where not exists (select 1 from {table} h where h._key = i._key and h._replaced_by is null)"""
+            where not i._stale
+              and not exists (select 1 from {table} h where h._key = i._key and h._replaced_by is null)"""
     ).fetchone()[0]
+    # Kept for lineage, never current: what a late, older extract said.
+    con.execute(
+        f"""insert into {table} select {columns}, date '{as_of.isoformat()}', i._key, i._row_hash,
+                   '{extract_id}', i._line, {load_id}, {load_id}
+            from incoming i where i._stale"""
+    )
     con.execute("drop table incoming")
     return Loaded(rows_loaded=rows_loaded, versions_added=added, versions_replaced=changed + withdrawn)

@@ -78,7 +78,7 @@ def load_extract(
         logger.info("extract %s was loaded before (load %s): nothing to do", extract.label, done[0])
         return LoadResult(extract, done[0], "already_loaded")
 
-    load_id = con.execute("select nextval('audit.load_id_seq')").fetchone()[0]
+    load_id = con.execute("select coalesce(max(load_id), 0) + 1 from audit.loads").fetchone()[0]  # one writer
     received_on = extract.received_at.date()
     year = None
     if contract.collection_year:
@@ -146,7 +146,14 @@ def load_extract(
         )
         # Load: the rest, pseudonymised and minimised, as versions.
         install_pseudonym(con, pseudonym_key)
-        loaded = loading.load(con, contract, staged.table, load_id=load_id, extract_id=extract.extract_id)
+        loaded = loading.load(
+            con,
+            contract,
+            staged.table,
+            load_id=load_id,
+            extract_id=extract.extract_id,
+            as_of=extract.declared_period_end or received_on,
+        )
         received = staged.rows_staged + staged.malformed_lines
         if received != loaded.rows_loaded + checked.quarantined_lines:
             raise AccountingError(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import duckdb
 
 from yos.settings import prepare_environment
 
@@ -23,12 +24,13 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from expectations.contract import ContractError
+        from warehouse.db import WarehouseBusy
         from yos.config import ConfigError
         from yos.partners.http import FetchError
 
         try:
             return fn(*args, **kwargs)
-        except (ContractError, ConfigError, FetchError, FileNotFoundError, ValueError) as e:
+        except (ContractError, ConfigError, FetchError, WarehouseBusy, FileNotFoundError, ValueError) as e:
             raise click.ClickException(str(e)) from e
 
     return wrapper
@@ -199,15 +201,50 @@ def sql(query: str | None, as_json: bool) -> None:
         )
     con = connect_analyst(paths.published_db)
     try:
-        rel = con.sql(query)
-        if as_json:
-            cols = rel.columns
-            for row in rel.fetchall():
-                click.echo(json.dumps(dict(zip(cols, row, strict=True)), default=str))
-        else:
-            click.echo(str(rel))
+        _print(con.sql(query), as_json)
     finally:
         con.close()
+
+
+@cli.command()
+@click.argument("view", default="first_time_entrants")
+@click.option("--as-at", "as_at", help="A load id, or a date YYYY-MM-DD: the figures as they stood after it.")
+@click.option("--la-code", help="Only this local authority.")
+@click.option("--json", "as_json", is_flag=True, help="Print rows as JSON lines.")
+@friendly
+def kpi(view: str, as_at: str | None, la_code: str | None, as_json: bool) -> None:
+    """Print a KPI view from the published warehouse, now or as at an earlier load.
+
+    Reproduces a return sent before corrections arrived: the same query as at the load it was made from.
+
+    Example: yos kpi first_time_entrants --as-at 2026-01-05
+    """
+    from warehouse.as_at import resolve, set_as_at
+    from warehouse.db import connect_analyst
+
+    con = connect_analyst(prepare_environment().published_db)
+    try:
+        views = {r[0] for r in con.execute("select view_name from duckdb_views() where schema_name = 'kpi'").fetchall()}
+        if view not in views:
+            raise click.ClickException(f"no view kpi.{view}; the KPI views are: {', '.join(sorted(views))}")
+        if as_at:
+            load_id = resolve(con, as_at)
+            set_as_at(con, load_id)
+            click.echo(f"as at load {load_id}", err=True)
+        where = " where la_code = $la" if la_code else ""
+        rel = con.sql(f"select * from kpi.{view}{where}", params={"la": la_code} if la_code else None)
+        _print(rel, as_json)
+    finally:
+        con.close()
+
+
+def _print(rel: duckdb.DuckDBPyRelation, as_json: bool) -> None:
+    if as_json:
+        cols = rel.columns
+        for row in rel.fetchall():
+            click.echo(json.dumps(dict(zip(cols, row, strict=True)), default=str))
+    else:
+        click.echo(str(rel))
 
 
 @cli.command()

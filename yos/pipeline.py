@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 from expectations.contract import get_contract
+from warehouse import landing
 from warehouse.db import connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.pipeline import LoadResult, load_extract
@@ -62,15 +63,31 @@ class Pipeline:
             log.info("unchanged since the last pull (304)")
         return extract
 
-    def land_file(self, feed: str, path: Path, source: str | None = None) -> Extract:
+    def land_file(
+        self,
+        feed: str,
+        path: Path,
+        source: str | None = None,
+        period: tuple[dt.date | None, dt.date | None] = (None, None),
+    ) -> Extract:
         """Land a file from disk for ``feed`` (its partner comes from the configuration, else the contract)."""
         contract = get_contract(feed)
-        partner = (
-            self.cfg.partner_of(feed).id
-            if any(feed in p.feeds for p in self.cfg.partners.values())
-            else contract.partner
+        configured = any(feed in p.feeds for p in self.cfg.partners.values())
+        partner = self.cfg.partner_of(feed).id if configured else contract.partner
+        return land_file(
+            self.con,
+            self.paths.data,
+            feed=feed,
+            partner=partner,
+            path=path,
+            source=source,
+            period=period,
+            kind=contract.kind,
         )
-        return land_file(self.con, self.paths.data, feed=feed, partner=partner, path=path, source=source)
+
+    def pending(self) -> list[Extract]:
+        """Landed extracts not yet loaded: this run's arrivals and any an earlier run left (a crash, say)."""
+        return landing.pending(self.con, self.paths.data)
 
     def load(self, extract: Extract) -> LoadResult:
         """Stage, validate and load one landed extract."""

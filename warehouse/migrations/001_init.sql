@@ -12,7 +12,6 @@ create schema if not exists history;
 -- audit: loads, validation results, extract-level problems, alerts.
 create schema if not exists audit;
 
-create sequence if not exists audit.load_id_seq start 1;
 
 create table if not exists landing.extracts (
     extract_id varchar primary key,        -- <feed>-<first 12 hex of sha256>

@@ -63,7 +63,7 @@ class Column:
             "text": "VARCHAR",
             "code": "VARCHAR",
             "date": "DATE",
-            "timestamp": "TIMESTAMPTZ",
+            "timestamp": "TIMESTAMP WITH TIME ZONE",
             "int": "BIGINT",
             "number": "DOUBLE",
             "bool": "BOOLEAN",

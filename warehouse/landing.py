@@ -124,7 +124,7 @@ def land(
         declared_kind=kind,
     )
     con.execute(
-        "insert into landing.extracts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into landing.extracts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
         [
             extract.extract_id,
             feed,
@@ -184,8 +184,8 @@ def pending(con: duckdb.DuckDBPyConnection, data_dir: Path) -> list[Extract]:
     """Landed extracts with no finished load (new ones, and any a crash interrupted), oldest period first."""
     rows = con.execute(
         f"""select {_COLUMNS} from landing.extracts e
-            where not exists (select 1 from audit.loads l
-                              where l.extract_id = e.extract_id and l.status in ('loaded', 'held_back'))
+            where deleted_at is null and not exists (
+                select 1 from audit.loads l where l.extract_id = e.extract_id and l.status in ('loaded', 'held_back'))
             order by coalesce(declared_period_end, received_at::date), received_at"""
     ).fetchall()
     return [_from_row(data_dir, r) for r in rows]

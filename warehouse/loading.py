@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from expectations.contract import Column, Contract
+from expectations.contract import Column, Contract, ContractError
 
 LINEAGE = [
     ("_as_of", "DATE"),
@@ -78,12 +78,27 @@ def stored_columns(contract: Contract) -> list[tuple[str, str, str]]:
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:
+    """Create ``history.<feed>`` from its contract, or check the existing table still matches it.
+
+    A contract change that changes the stored columns needs a migration in ``warehouse/migrations/``: loading
+    refuses to guess how old versions map onto new columns."""
     table = f"history.{contract.feed}"
-    cols = [f'"{n}" {t}' for n, t, _ in stored_columns(contract)] + [f"{n} {t}" for n, t in LINEAGE]
-    con.execute(f"create table if not exists {table} ({', '.join(cols)})")
-    con.execute(
-        f"comment on table {table} is {_sql(f'{contract.title}: every version of every row. {contract.grain} (contract v{contract.version})')}"
-    )
+    cols = [(n, t) for n, t, _ in stored_columns(contract)] + LINEAGE
+    existing = con.execute(
+        "select column_name, data_type from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'history' and table_name = ? order by column_index",
+        [contract.feed],
+    ).fetchall()
+    if existing:
+        if [(n, t.upper()) for n, t in existing] != [(n, t.upper()) for n, t in cols]:
+            raise ContractError(
+                f"{table} no longer matches contract {contract.feed} v{contract.version}: add a migration in "
+                "warehouse/migrations/ that brings the table to the contract's columns"
+            )
+        return table
+    con.execute(f"create table {table} ({', '.join(f'{chr(34)}{n}{chr(34)} {t}' for n, t in cols)})")
+    comment = f"{contract.title}: every version of every row. {contract.grain} (contract v{contract.version})"
+    con.execute(f"comment on table {table} is {_sql(comment)}")
     return table
 
 

@@ -27,11 +27,6 @@ def _q(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def transform_files() -> list[Path]:
-    """The SQL models in the order they are applied: by layer, then by name."""
-    return [p for layer in LAYERS for p in sorted((TRANSFORMS / layer).glob("*.sql"))]
-
-
 def _core_views(con: duckdb.DuckDBPyConnection, existing: set[str]) -> None:
     as_at = f"coalesce(getvariable('as_at_load'), {MAX_LOAD})"
     for feed, contract in all_contracts().items():
@@ -61,13 +56,47 @@ def _core_views(con: duckdb.DuckDBPyConnection, existing: set[str]) -> None:
             else:
                 text = f"Age in whole years at {name[7:]}, computed on load from the full date of birth."
             con.execute(f'comment on column core.{feed}."{name}" is {_q(text)}')
-        con.execute(
-            f"comment on column core.{feed}._extract_id is 'Lineage: the extract (audit.extracts) this row came from.'"
-        )
-        con.execute(f"comment on column core.{feed}._line is 'Lineage: the line of the partner''s file.'")
-        con.execute(
-            f"comment on column core.{feed}._loaded_by is 'Lineage: the load (audit.loads) that brought this version.'"
-        )
+            con.execute(f'comment on column history.{feed}."{name}" is {_q(text)}')
+        lineage = {
+            "_as_of": "The date this row's extract speaks for (its declared period end, else the day it arrived).",
+            "_extract_id": "Lineage: the extract (audit.extracts) this row came from.",
+            "_line": "Lineage: the line of the partner's file (the header is line 1).",
+            "_loaded_by": "Lineage: the load (audit.loads) that brought this version.",
+        }
+        for column, text in lineage.items():
+            con.execute(f"comment on column core.{feed}.{column} is {_q(text)}")
+
+
+def apply_transforms(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every model, layer by layer. Within a layer, a model that reads another not yet created waits for a
+    later pass, so files need no numbering; a pass that creates nothing means a real error, which is raised."""
+    for layer in LAYERS:
+        remaining = sorted((TRANSFORMS / layer).glob("*.sql"))
+        while remaining:
+            waiting, error = [], None
+            for path in remaining:
+                try:
+                    con.execute(path.read_text())
+                except duckdb.CatalogException as e:
+                    waiting.append(path)
+                    error = e
+            if len(waiting) == len(remaining):
+                raise RuntimeError(f"transforms/{layer}/{waiting[0].name}: {error}") from error
+            remaining = waiting
+
+
+def _inherit_column_comments(con: duckdb.DuckDBPyConnection) -> None:
+    """A model column with no comment of its own takes the comment of the core column of the same name."""
+    rows = con.execute(
+        """select v.schema_name, v.table_name, v.column_name, any_value(c.comment)
+           from duckdb_columns() v join duckdb_columns() c
+             on c.database_name = v.database_name and c.schema_name = 'core' and c.column_name = v.column_name
+           where v.database_name = current_database() and v.schema_name in ('conformed', 'kpi')
+             and v.comment is null and c.comment is not null
+           group by all"""
+    ).fetchall()
+    for schema, view, column, comment in rows:
+        con.execute(f'comment on column {schema}.{view}."{column}" is {_q(comment)}')
 
 
 def build(con: duckdb.DuckDBPyConnection, target: Path) -> None:
@@ -103,8 +132,8 @@ def build(con: duckdb.DuckDBPyConnection, target: Path) -> None:
         con.execute("comment on table audit.data_quality is 'Failing rows per load and rule (values withheld).'")
         con.execute("comment on table audit.extract_problems is 'Extracts held back whole, and why.'")
         _core_views(con, existing)
-        for path in transform_files():
-            con.execute(path.read_text())
+        apply_transforms(con)
+        _inherit_column_comments(con)
         con.execute(
             """create or replace view main.catalog as
                select v.schema_name, v.view_name as object_name, 'view' as kind, null as column_name,

@@ -206,6 +206,41 @@ def sql(query: str | None, as_json: bool) -> None:
         con.close()
 
 
+@cli.command(name="retention")
+@click.option("--dry-run", is_flag=True, help="Say what would be deleted, delete nothing.")
+@friendly
+def retention_(dry_run: bool) -> None:
+    """Delete data older than each feed's retention period (config: retention), and record what went.
+
+    Example: yos retention --dry-run
+    """
+    from yos.pipeline import Pipeline
+
+    with Pipeline() as p:
+        for a in p.apply_retention(dry_run=dry_run):
+            click.echo(
+                f"{a.feed:<24} keep {a.years:>2} years (from {a.cutoff}): {a.history_rows_deleted} rows, "
+                f"{a.landed_files_deleted} landed files {'would be ' if dry_run else ''}deleted"
+            )
+
+
+@cli.command()
+@friendly
+def rekey() -> None:
+    """Rotate the pseudonym key: rebuild every pseudonym from the landing zone under the new key.
+
+    First put the new key where the configuration points (e.g. YOS_PSEUDONYM_KEY) and raise
+    pseudonymisation.version.
+
+    Example: YOS_PSEUDONYM_KEY=<new key> yos rekey
+    """
+    from yos.pipeline import Pipeline
+
+    with Pipeline() as p:
+        n = p.rekey()
+        click.echo(f"re-keyed to version {p.cfg.pseudonym_key_version}: {n} extracts reloaded from landing")
+
+
 @cli.command()
 @click.argument("view", default="first_time_entrants")
 @click.option("--as-at", "as_at", help="A load id, or a date YYYY-MM-DD: the figures as they stood after it.")

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from expectations.contract import Contract, get_contract
+from expectations.contract import Contract, all_contracts, get_contract
 from yos.settings import PROJECT_ROOT
 
 _VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
@@ -107,6 +107,7 @@ class Config:
     alert_from: str
     smtp: dict[str, Any]
     disclosure_threshold: int
+    retention_years: dict[str, int] = field(default_factory=dict)
     partners: dict[str, Partner] = field(default_factory=dict)
 
     def partner_of(self, feed: str) -> Partner:
@@ -146,6 +147,12 @@ def load_config(path: Path | None = None) -> Config:
             contacts=tuple(Contact(**c) for c in p.get("contacts", [])),
             feeds=tuple(p["feeds"]),
         )
+    retention = doc.get("retention") or {}
+    default_years = int(retention.get("default_years", 6))
+    unknown = set(retention.get("feeds") or {}) - set(all_contracts())
+    if unknown:
+        raise ConfigError(f"retention names feeds with no contract: {', '.join(sorted(unknown))}")
+    retention_years = {f: int((retention.get("feeds") or {}).get(f, default_years)) for f in all_contracts()}
     smtp = dict(doc["alerts"]["smtp"])
     smtp["port"] = int(smtp["port"])
     return Config(
@@ -159,5 +166,6 @@ def load_config(path: Path | None = None) -> Config:
         alert_from=doc["alerts"]["from"],
         smtp=smtp,
         disclosure_threshold=int(doc.get("disclosure", {}).get("threshold", 5)),
+        retention_years=retention_years,
         partners=partners,
     )

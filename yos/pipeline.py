@@ -10,10 +10,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 from expectations.contract import get_contract
-from warehouse import landing
+from warehouse import landing, retention
 from warehouse.db import connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.pipeline import LoadResult, load_extract
@@ -99,6 +100,64 @@ class Pipeline:
             pseudonym_key_version=self.cfg.pseudonym_key_version,
             logger=log,
         )
+
+    def apply_retention(self, dry_run: bool = False) -> list[retention.Applied]:
+        """Delete what is older than each feed's retention period (audit rows say what), then republish."""
+        applied = retention.apply(self.con, self.paths.data, self.cfg.retention_years, dry_run=dry_run)
+        for a in applied:
+            if a.history_rows_deleted or a.landed_files_deleted:
+                feed_logger(feed=a.feed).info(
+                    "retention %s years (before %s): %s rows, %s landed files %s",
+                    a.years,
+                    a.cutoff,
+                    a.history_rows_deleted,
+                    a.landed_files_deleted,
+                    "would go" if dry_run else "deleted",
+                )
+        if not dry_run:
+            self.publish()
+        return applied
+
+    def rebuild(self, reason: str) -> int:
+        """Rebuild the whole warehouse from the landing zone with the configured key; returns extracts reloaded.
+
+        The manifest and audit trail are carried over; every landed extract is loaded again in period order, so
+        the result is the state the loads reached, under the current pseudonym key. The old file is deleted once
+        the new one is published (it holds pseudonyms under the old key)."""
+        loader = self.paths.loader_db
+        backup = loader.with_name(loader.stem + ".before-rebuild.duckdb")
+        self.con.close()
+        for suffix in ("", ".wal"):
+            old = Path(str(loader) + suffix)
+            if old.exists():
+                os.replace(old, Path(str(backup) + suffix))
+        self.con = connect_loader(loader)
+        self.con.execute(f"attach '{backup}' as previous (read_only)")
+        for table in ("landing.extracts", "audit.fetches", "audit.alerts", "audit.retention", "audit.rebuilds"):
+            self.con.execute(f"insert into {table} select * from previous.{table}")
+        self.con.execute("detach previous")
+        started = dt.datetime.now(dt.UTC)
+        extracts = self.pending()
+        for extract in extracts:
+            self.load(extract)
+        self.publish()
+        self.con.execute(
+            "insert into audit.rebuilds values (?, ?, ?, ?, ?)",
+            [started, dt.datetime.now(dt.UTC), reason, self.cfg.pseudonym_key_version, len(extracts)],
+        )
+        for suffix in ("", ".wal"):
+            Path(str(backup) + suffix).unlink(missing_ok=True)
+        return len(extracts)
+
+    def rekey(self) -> int:
+        """Rotate the pseudonym key: the new key and a higher ``pseudonymisation.version`` must be configured."""
+        used = self.con.execute("select max(pseudonym_key_version) from audit.loads").fetchone()[0]
+        if used is not None and self.cfg.pseudonym_key_version <= used:
+            raise ValueError(
+                f"the warehouse already uses pseudonym key version {used}: put the new key where "
+                f"{self.cfg.pseudonym_key.describe()} points and raise pseudonymisation.version in {self.cfg.path}"
+            )
+        return self.rebuild("rekey")
 
     def publish(self) -> Path:
         """Rebuild the analysts' warehouse and swap it in atomically."""

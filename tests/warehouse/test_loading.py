@@ -89,3 +89,14 @@ def test_lineage_leads_from_a_row_to_its_file_and_partner(pipeline, tmp_path: Pa
            join landing.extracts e on e.extract_id = h._extract_id join audit.loads l on l.load_id = h._loaded_by"""
     ).fetchone()
     assert row == ("police", r.extract.sha256, "file:police_outcomes.csv", 2, r.load_id)
+
+
+def test_a_history_table_that_no_longer_matches_its_contract_needs_a_migration(pipeline, tmp_path: Path) -> None:
+    import pytest
+
+    from expectations.contract import ContractError
+
+    load_rows(pipeline, tmp_path, "population_10_17", [{"year": "2024"}])
+    pipeline.con.execute("alter table history.population_10_17 drop column population")
+    with pytest.raises(ContractError, match="add a migration"):
+        load_rows(pipeline, tmp_path, "population_10_17", [{"year": "2025"}], "two.csv")

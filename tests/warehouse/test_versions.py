@@ -194,8 +194,12 @@ def test_an_analyst_holding_the_file_open_never_blocks_a_load(tmp_path: Path, da
     assert r.returncode == 0, r.stderr  # the load was not blocked by the open analyst connection
     assert analyst.execute("select count(*) from core.police_outcomes").fetchone() == before  # consistent view
     # a new connection (another process: within one process DuckDB reuses the open database) sees the new data
-    fresh = subprocess.run([yos, "sql", "select count(*) as n from core.police_outcomes", "--json"],
-                           capture_output=True, text=True, env={**os.environ})
+    fresh = subprocess.run(
+        [yos, "sql", "select count(*) as n from core.police_outcomes", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+    )
     assert fresh.stdout.strip() == '{"n": 2}', fresh.stderr
     assert (published.parent / "yos.prev.duckdb").exists()
 

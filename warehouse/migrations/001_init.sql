@@ -27,6 +27,7 @@ create table if not exists landing.extracts (
     declared_period_end date,
     declared_kind varchar,
     etag varchar,
+    deleted_at timestamptz,                -- set when retention deleted the file
     unique (feed, sha256)
 );
 
@@ -108,4 +109,22 @@ create table if not exists audit.fetches (
     duration_ms bigint,
     outcome varchar not null,              -- landed | unchanged | retry | failed
     detail varchar
+);
+
+create table if not exists audit.retention (
+    applied_at timestamptz not null,
+    feed varchar not null,
+    years integer not null,
+    cutoff date not null,
+    history_rows_deleted bigint not null,
+    landed_files_deleted bigint not null,
+    row_problems_deleted bigint not null
+);
+
+create table if not exists audit.rebuilds (
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    reason varchar not null,               -- rekey | requested
+    pseudonym_key_version integer not null,
+    extracts_reloaded bigint
 );

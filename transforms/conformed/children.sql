@@ -1,0 +1,53 @@
+-- conformed.children
+-- Grain: one row per child known to any partner, keyed by conformed.child_identifiers.
+-- What the partnership knows of the child, minimised: month of birth (never the date), sex and ethnicity as the
+-- YOS records them (else the police), and which agencies know the child.
+-- Inputs: conformed.child_identifiers and the core views of each feed.
+create or replace view conformed.children as
+with
+
+ids as (select * from conformed.child_identifiers),
+
+facts as (
+    select i.child_key, y.dob_month as birth_month, y.sex, y.ethnicity, y.home_la_code, 1 as source_rank,
+           'yos' as agency
+    from core.yos_interventions as y join ids as i on i.identifier_kind = 'yos' and i.identifier = y.yos_child_id
+    union all
+    select i.child_key, p.dob_month, p.sex, p.ethnicity, p.home_la_code, 2, 'police'
+    from core.police_outcomes as p
+    join ids as i on i.identifier_kind = 'police_person' and i.identifier = p.force_person_id
+    union all
+    select i.child_key, c.dob_month, c.sex, null, c.home_la_code, 3, 'courts'
+    from core.court_disposals as c join ids as i on i.identifier_kind = 'pnc' and i.identifier = c.pnc_id
+    union all
+    select i.child_key, h."DOB_month", null, null, null, 4, 'childrens_social_care'
+    from core.cic_header as h join ids as i on i.identifier_kind = 'la_child' and i.identifier = h."CHILD"
+),
+
+final as (
+    select
+        child_key,
+        min_by(birth_month, source_rank) as birth_month,
+        min_by(sex, source_rank) filter (where sex is not null) as sex,
+        min_by(ethnicity, source_rank) filter (where ethnicity is not null) as ethnicity,
+        min_by(home_la_code, source_rank) filter (where home_la_code is not null) as home_la_code,
+        bool_or(agency = 'yos') as is_known_to_yos,
+        bool_or(agency = 'police') as is_known_to_police,
+        bool_or(agency = 'courts') as is_known_to_courts,
+        bool_or(agency = 'childrens_social_care') as is_looked_after
+    from facts
+    group by child_key
+)
+
+select * from final;
+
+comment on view conformed.children is 'One row per child known to any partner: month of birth, sex, ethnicity, LA, and which agencies know the child. Pseudonymised and minimised.';
+comment on column conformed.children.child_key is 'The child (see conformed.child_identifiers).';
+comment on column conformed.children.birth_month is 'Month of birth (first day of the month); the date of birth is never stored.';
+comment on column conformed.children.sex is 'As the YOS records it, else the police, else the courts.';
+comment on column conformed.children.ethnicity is 'ONS 2021 ethnic group, as the YOS records it, else the police.';
+comment on column conformed.children.home_la_code is 'Local authority of residence, as the YOS records it, else the police, else the courts.';
+comment on column conformed.children.is_known_to_yos is 'The YOS has worked with the child (any intervention, prevention included).';
+comment on column conformed.children.is_known_to_police is 'The police have an offence outcome for the child.';
+comment on column conformed.children.is_known_to_courts is 'A court has sentenced or tried the child.';
+comment on column conformed.children.is_looked_after is 'The child is in the SSDA903 return (looked after in the collection year).';

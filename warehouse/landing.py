@@ -78,6 +78,7 @@ def land(
     period: tuple[dt.date | None, dt.date | None] = (None, None),
     kind: str | None = None,
     etag: str | None = None,
+    last_modified: str | None = None,
 ) -> Extract:
     """Land one extract: store its bytes unchanged under their hash and record it in the manifest.
 
@@ -124,7 +125,7 @@ def land(
         declared_kind=kind,
     )
     con.execute(
-        "insert into landing.extracts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        "insert into landing.extracts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
         [
             extract.extract_id,
             feed,
@@ -139,6 +140,7 @@ def land(
             period[1],
             kind,
             etag,
+            last_modified,
         ],
     )
     return extract

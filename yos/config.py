@@ -40,12 +40,15 @@ class SecretRef:
 
     env: str | None = None
     file: str | None = None
+    prefect_secret: str | None = None
     create: bool = False
 
     def describe(self) -> str:
         parts = []
         if self.env:
             parts.append(f"environment variable {self.env}")
+        if self.prefect_secret:
+            parts.append(f"Prefect Secret block {self.prefect_secret}")
         if self.file:
             parts.append(f"file {self.file}")
         return " or ".join(parts) or "nothing"
@@ -53,6 +56,14 @@ class SecretRef:
     def resolve(self) -> str:
         if self.env and os.environ.get(self.env):
             return os.environ[self.env]
+        if self.prefect_secret:
+            try:
+                from prefect.blocks.system import Secret
+
+                return str(Secret.load(self.prefect_secret).get())
+            except (ValueError, ImportError, RuntimeError, OSError) as e:
+                if not self.file:
+                    raise ConfigError(f"secret not found: {self.describe()} ({type(e).__name__})") from e
         if self.file:
             path = Path(self.file)
             if path.exists():
@@ -69,9 +80,17 @@ class SecretRef:
 def secret_ref(raw: Any) -> SecretRef | None:
     if raw is None:
         return None
-    if not isinstance(raw, dict) or not ({"env", "file"} & raw.keys()):
-        raise ConfigError("secrets must be given by reference, e.g. {env: NAME} or {file: PATH}, never inline")
-    return SecretRef(env=raw.get("env"), file=raw.get("file"), create=bool(raw.get("create", False)))
+    if not isinstance(raw, dict) or not ({"env", "file", "prefect_secret"} & raw.keys()):
+        raise ConfigError(
+            "secrets must be given by reference, e.g. {env: NAME}, {prefect_secret: BLOCK} or {file: PATH}, "
+            "never inline"
+        )
+    return SecretRef(
+        env=raw.get("env"),
+        file=raw.get("file"),
+        prefect_secret=raw.get("prefect_secret"),
+        create=bool(raw.get("create", False)),
+    )
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,12 @@ class Contact:
 
 @dataclass(frozen=True)
 class Partner:
+    """A partner agency: where its feeds are, how to authenticate, who hears about problems.
+
+    ``auth_type`` is ``bearer`` (``token``), ``api_key`` (``token`` sent in ``api_key_header``), ``mtls`` (client
+    certificate ``client_cert`` and key ``client_key``, files) or ``none``. TLS is always verified, against
+    ``ca_bundle`` when given."""
+
     id: str
     name: str
     base_url: str
@@ -90,6 +115,11 @@ class Partner:
     token: SecretRef | None
     contacts: tuple[Contact, ...]
     feeds: tuple[str, ...]
+    api_key_header: str = "X-API-Key"
+    client_cert: str | None = None
+    client_key: str | None = None
+    ca_bundle: str | None = None
+    max_bytes: int = 2 * 1024**3
 
     def feed_url(self, feed: str) -> str:
         return f"{self.base_url.rstrip('/')}/{feed}.csv"
@@ -138,6 +168,15 @@ def load_config(path: Path | None = None) -> Config:
         for feed in p["feeds"]:
             get_contract(feed)  # every configured feed must have a contract
         auth = p.get("auth") or {"type": "none"}
+        if auth["type"] not in ("bearer", "api_key", "mtls", "none"):
+            raise ConfigError(f"partner {pid}: auth type must be bearer, api_key, mtls or none, not {auth['type']!r}")
+        if auth["type"] in ("bearer", "api_key") and not auth.get("token"):
+            raise ConfigError(f"partner {pid}: {auth['type']} auth needs a token reference")
+        if auth["type"] == "mtls" and not (auth.get("client_cert") and auth.get("client_key")):
+            raise ConfigError(f"partner {pid}: mtls auth needs client_cert and client_key files")
+        tls = p.get("tls") or {}
+        if tls.get("verify") is False:
+            raise ConfigError(f"partner {pid}: TLS verification cannot be switched off; give a ca_bundle instead")
         partners[pid] = Partner(
             id=pid,
             name=p["name"],
@@ -146,6 +185,11 @@ def load_config(path: Path | None = None) -> Config:
             token=secret_ref(auth.get("token")),
             contacts=tuple(Contact(**c) for c in p.get("contacts", [])),
             feeds=tuple(p["feeds"]),
+            api_key_header=auth.get("header", "X-API-Key"),
+            client_cert=auth.get("client_cert"),
+            client_key=auth.get("client_key"),
+            ca_bundle=tls.get("ca_bundle"),
+            max_bytes=int(p.get("max_bytes", 2 * 1024**3)),
         )
     retention = doc.get("retention") or {}
     default_years = int(retention.get("default_years", 6))

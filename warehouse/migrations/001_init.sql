@@ -27,6 +27,7 @@ create table if not exists landing.extracts (
     declared_period_end date,
     declared_kind varchar,
     etag varchar,
+    last_modified varchar,                 -- the partner's Last-Modified, for If-Modified-Since
     deleted_at timestamptz,                -- set when retention deleted the file
     unique (feed, sha256)
 );

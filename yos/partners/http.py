@@ -1,17 +1,23 @@
-"""Pulling a partner's extract over HTTP(S) with httpx, straight into the landing zone.
+"""Pulling a partner's extract over HTTPS with httpx, straight into the landing zone.
 
-One request per attempt: bearer token from configuration (by reference), ``If-None-Match`` with the last ETag
-landed for the feed (an unchanged extract costs one 304 and loads nothing), the body streamed to disk and hashed on
-the way. Connection errors, timeouts, cut-off bodies, 429 and 5xx are retried with exponential backoff and jitter,
-honouring ``Retry-After``, up to a bounded number of attempts; 401/403 stop at once (retrying cannot fix a wrong
-credential). Every attempt is recorded in ``audit.fetches``; no URL or message ever carries a secret.
+Per partner, from configuration: bearer token, API key header or mutual TLS (secrets by reference), TLS always
+verified (against a custom CA bundle when given). Each attempt sends ``If-None-Match`` / ``If-Modified-Since`` from
+the last extract landed for the feed (an unchanged extract costs one 304 and loads nothing), follows ``Link:
+rel="next"`` pages (each page a CSV with the header; later pages' headers are checked and dropped), accepts gzip,
+checks the content type and charset, and streams the body to disk, hashed on the way and cut off at the partner's
+size limit. Connection errors, timeouts, cut-off bodies, 429 and 5xx are retried with exponential backoff and
+jitter, honouring ``Retry-After``, within a bounded number of attempts and a bounded total time; 401/403 stop at
+once (retrying cannot fix a credential). Every attempt is recorded in ``audit.fetches``; no URL, log line or
+message ever carries a secret.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import ssl
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +42,16 @@ class RetryPolicy:
     backoff_seconds: float = 0.5
     max_wait_seconds: float = 30.0
     timeout_seconds: float = 30.0
+    max_total_seconds: float = 300.0
 
 
 ACCEPTED_TYPES = ("text/csv", "application/csv", "text/plain", "application/octet-stream")
+
+
+class _Retry(Exception):
+    def __init__(self, status: int | None, detail: str, retry_after: str | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.retry_after = status, detail, retry_after
 
 
 def _period(header: str | None) -> tuple[dt.date | None, dt.date | None]:
@@ -65,19 +78,9 @@ def _record(
 ) -> None:
     con.execute(
         "insert into audit.fetches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            partner,
-            feed,
-            url,
-            attempt,
-            dt.datetime.now(dt.UTC),
-            status,
-            size,
-            int((time.monotonic() - started) * 1000),
-            outcome,
-            detail,
-        ],
-    )
+        [partner, feed, url, attempt, dt.datetime.now(dt.UTC), status, size,
+         int((time.monotonic() - started) * 1000), outcome, detail],
+    )  # fmt: skip
 
 
 def _wait(policy: RetryPolicy, attempt: int, retry_after: str | None) -> float:
@@ -87,6 +90,95 @@ def _wait(policy: RetryPolicy, attempt: int, retry_after: str | None) -> float:
         except ValueError:
             pass
     return min(policy.backoff_seconds * 2 ** (attempt - 1) * (1 + random.random()), policy.max_wait_seconds)
+
+
+def client_for(partner: Partner, policy: RetryPolicy) -> httpx.Client:
+    """An httpx client with the partner's TLS settings: verification always on, mutual TLS when configured."""
+    context = ssl.create_default_context(cafile=partner.ca_bundle)  # system CAs unless a bundle is given
+    if partner.auth_type == "mtls":
+        context.load_cert_chain(partner.client_cert, partner.client_key)
+    return httpx.Client(timeout=policy.timeout_seconds, follow_redirects=False, verify=context)
+
+
+def _auth_headers(partner: Partner, feed: str) -> dict[str, str]:
+    if partner.auth_type not in ("bearer", "api_key"):
+        return {}
+    try:
+        secret = partner.token.resolve()
+    except ConfigError as e:
+        raise FetchError(f"{partner.id}/{feed}: no credential: {e}", transient=False) from e
+    if partner.auth_type == "bearer":
+        return {"Authorization": f"Bearer {secret}"}
+    return {partner.api_key_header: secret}
+
+
+def _check_response(partner: Partner, feed: str, r: httpx.Response) -> None:
+    if r.status_code in (401, 403):
+        where = partner.token.describe() if partner.token else f"the client certificate {partner.client_cert}"
+        raise FetchError(
+            f"{partner.id}/{feed}: the partner refused the credential ({r.status_code}); check {where}",
+            transient=False,
+        )
+    if r.status_code == 429 or r.status_code >= 500:
+        raise _Retry(r.status_code, f"HTTP {r.status_code}", r.headers.get("Retry-After"))
+    if r.status_code != 200:
+        raise FetchError(f"{partner.id}/{feed}: unexpected HTTP {r.status_code}", transient=False)
+    ctype, _, params = r.headers.get("Content-Type", "").partition(";")
+    ctype = ctype.strip().lower()
+    if ctype not in ACCEPTED_TYPES:
+        raise FetchError(
+            f"{partner.id}/{feed}: the endpoint answered with {ctype or 'no content type'}, not CSV; nothing was "
+            "landed",
+            transient=True,
+        )
+    charset = params.strip().lower().removeprefix("charset=").strip('"') if "charset=" in params.lower() else ""
+    if charset and charset not in ("utf-8", "utf8"):
+        raise FetchError(
+            f"{partner.id}/{feed}: the endpoint declares charset {charset}; extracts must be UTF-8", transient=False
+        )
+
+
+def _pages(
+    client: httpx.Client, first: httpx.Response, partner: Partner, feed: str, headers: dict[str, str]
+) -> Iterator[bytes]:
+    """The body of the first response, then of each ``rel=next`` page without its header line; size-limited."""
+    size, header, response, page = 0, b"", first, 1
+    while True:
+        head: bytes | None = b""  # this page's bytes until its first line is complete; None after
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > partner.max_bytes:
+                raise FetchError(
+                    f"{partner.id}/{feed}: the extract is larger than the limit of {partner.max_bytes} bytes; "
+                    "nothing was landed",
+                    transient=False,
+                )
+            if head is None:
+                yield chunk
+                continue
+            head += chunk
+            if b"\n" not in head:
+                continue
+            line, rest = head.split(b"\n", 1)
+            if page == 1:
+                header = line.strip().removeprefix(b"\xef\xbb\xbf")
+                yield head
+            else:
+                if line.strip().removeprefix(b"\xef\xbb\xbf") != header:
+                    raise FetchError(f"{partner.id}/{feed}: page {page} has a different header", transient=True)
+                if rest:
+                    yield rest
+            head = None
+        if head and page == 1:
+            yield head
+        nxt = response.links.get("next", {}).get("url")
+        if page > 1:
+            response.close()
+        if not nxt:
+            return
+        page += 1
+        response = client.send(client.build_request("GET", str(response.url.join(nxt)), headers=headers), stream=True)
+        _check_response(partner, feed, response)
 
 
 def fetch(
@@ -101,20 +193,19 @@ def fetch(
     """Fetch one feed and land it. Returns the landed extract, or None when the partner says it is unchanged."""
     policy = policy or RetryPolicy()
     url = partner.feed_url(feed)
-    headers = {"Accept": "text/csv"}
-    if partner.auth_type == "bearer":
-        try:
-            headers["Authorization"] = f"Bearer {partner.token.resolve()}"
-        except ConfigError as e:
-            raise FetchError(f"{partner.id}/{feed}: no credential: {e}", transient=False) from e
+    headers = {"Accept": "text/csv", **_auth_headers(partner, feed)}
     last = con.execute(
-        "select etag from landing.extracts where feed = ? and etag is not null order by received_at desc limit 1",
+        "select etag, last_modified from landing.extracts where feed = ? and (etag is not null or "
+        "last_modified is not null) order by received_at desc limit 1",
         [feed],
     ).fetchone()
-    if last:
+    if last and last[0]:
         headers["If-None-Match"] = last[0]
+    if last and last[1]:
+        headers["If-Modified-Since"] = last[1]
     own = client is None
-    client = client or httpx.Client(timeout=policy.timeout_seconds, follow_redirects=False)
+    client = client or client_for(partner, policy)
+    began = time.monotonic()
     try:
         for attempt in range(1, policy.attempts + 1):
             started = time.monotonic()
@@ -123,110 +214,29 @@ def fetch(
                     if r.status_code == 304:
                         _record(con, partner.id, feed, url, attempt, started, 304, 0, "unchanged", None)
                         return None
-                    if r.status_code in (401, 403):
-                        _record(
-                            con,
-                            partner.id,
-                            feed,
-                            url,
-                            attempt,
-                            started,
-                            r.status_code,
-                            None,
-                            "failed",
-                            "credential refused",
-                        )
-                        raise FetchError(
-                            f"{partner.id}/{feed}: the partner refused the credential ({r.status_code}); check "
-                            f"{partner.token.describe() if partner.token else 'the configured auth'}",
-                            transient=False,
-                        )
-                    if r.status_code == 429 or r.status_code >= 500:
-                        _record(
-                            con,
-                            partner.id,
-                            feed,
-                            url,
-                            attempt,
-                            started,
-                            r.status_code,
-                            None,
-                            "retry",
-                            f"HTTP {r.status_code}",
-                        )
-                        if attempt == policy.attempts:
-                            raise FetchError(
-                                f"{partner.id}/{feed}: HTTP {r.status_code} after {attempt} attempts",
-                                transient=True,
-                            )
-                        time.sleep(_wait(policy, attempt, r.headers.get("Retry-After")))
-                        continue
-                    if r.status_code != 200:
-                        _record(
-                            con,
-                            partner.id,
-                            feed,
-                            url,
-                            attempt,
-                            started,
-                            r.status_code,
-                            None,
-                            "failed",
-                            f"HTTP {r.status_code}",
-                        )
-                        raise FetchError(f"{partner.id}/{feed}: unexpected HTTP {r.status_code}", transient=False)
-                    ctype = r.headers.get("Content-Type", "").split(";")[0].strip().lower()
-                    if ctype not in ACCEPTED_TYPES:
-                        _record(
-                            con,
-                            partner.id,
-                            feed,
-                            url,
-                            attempt,
-                            started,
-                            200,
-                            None,
-                            "failed",
-                            f"content type {ctype}",
-                        )
-                        raise FetchError(
-                            f"{partner.id}/{feed}: the endpoint answered with {ctype or 'no content type'}, "
-                            "not CSV; nothing was landed",
-                            transient=True,
-                        )
+                    try:
+                        _check_response(partner, feed, r)
+                    except FetchError as e:
+                        _record(con, partner.id, feed, url, attempt, started, r.status_code, None, "failed", str(e))
+                        raise
                     extract = land(
-                        con,
-                        data_dir,
-                        feed=feed,
-                        partner=partner.id,
-                        chunks=r.iter_bytes(),
-                        source=url,
-                        original_name=f"{feed}.csv",
-                        period=_period(r.headers.get("X-Extract-Period")),
-                        kind=r.headers.get("X-Extract-Kind") or None,
-                        etag=r.headers.get("ETag"),
-                    )
-                    _record(
-                        con,
-                        partner.id,
-                        feed,
-                        url,
-                        attempt,
-                        started,
-                        200,
-                        extract.bytes,
-                        "landed",
-                        extract.extract_id,
-                    )
+                        con, data_dir, feed=feed, partner=partner.id, chunks=_pages(client, r, partner, feed, headers),
+                        source=url, original_name=f"{feed}.csv", period=_period(r.headers.get("X-Extract-Period")),
+                        kind=r.headers.get("X-Extract-Kind") or None, etag=r.headers.get("ETag"),
+                        last_modified=r.headers.get("Last-Modified"),
+                    )  # fmt: skip
+                    _record(con, partner.id, feed, url, attempt, started, 200, extract.bytes, "landed",
+                            extract.extract_id)  # fmt: skip
                     return extract
-            except (httpx.TransportError, httpx.DecodingError) as e:
-                # connection refused or reset, timeout, or a body cut off before its promised length
-                _record(con, partner.id, feed, url, attempt, started, None, None, "retry", type(e).__name__)
-                if attempt == policy.attempts:
-                    raise FetchError(
-                        f"{partner.id}/{feed}: {type(e).__name__} after {attempt} attempts", transient=True
-                    ) from e
-                time.sleep(_wait(policy, attempt, None))
+            except (httpx.TransportError, httpx.DecodingError, _Retry) as e:
+                # connection refused or reset, timeout, a body cut off before its promised length, 429 or 5xx
+                status = e.status if isinstance(e, _Retry) else None
+                detail = e.detail if isinstance(e, _Retry) else type(e).__name__
+                _record(con, partner.id, feed, url, attempt, started, status, None, "retry", detail)
+                wait = _wait(policy, attempt, e.retry_after if isinstance(e, _Retry) else None)
+                if attempt == policy.attempts or time.monotonic() - began + wait > policy.max_total_seconds:
+                    raise FetchError(f"{partner.id}/{feed}: {detail} after {attempt} attempts", transient=True) from e
+                time.sleep(wait)
         raise AssertionError("unreachable")
     finally:
         if own:

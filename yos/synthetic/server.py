@@ -10,6 +10,11 @@ that partner's token. Faults can be queued per feed, each used by one request, t
 - ``cut``: promise the whole body, send half, close the connection;
 - ``html``: answer 200 with an HTML error page (wrong content type).
 
+Optionally it pages (``page_rows``: each page a CSV with the header and a ``Link: <...>; rel="next"``), gzips
+bodies for clients that accept it, serves HTTPS (``tls``: certificate, key, and a CA whose client certificates it
+requires, for mutual TLS), and takes the token as ``X-API-Key`` as well as a bearer token. ``Last-Modified`` and
+``If-Modified-Since`` work as ETags do.
+
 Faults are queued on the command line (``--fault police_outcomes=500,500``) or, for tests, with
 ``POST /_faults`` (JSON ``{"feed": ["500", "cut"]}``). ``GET /_requests`` lists what was asked for.
 """
@@ -19,18 +24,43 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
 from collections import defaultdict, deque
+from email.utils import formatdate, parsedate_to_datetime
+from gzip import compress as gzip_compress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 
 class PartnerServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, host: str, port: int, root: Path, tokens: dict[str, str]) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        root: Path,
+        tokens: dict[str, str],
+        page_rows: int | None = None,
+        gzip: bool = False,
+        tls: tuple[Path, Path, Path | None] | None = None,
+    ) -> None:
         super().__init__((host, port), _Handler)
+        self.page_rows = page_rows
+        self.gzip = gzip
+        self.scheme = "http"
+        if tls:
+            cert, key, client_ca = tls
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(cert, key)
+            if client_ca:
+                ctx.verify_mode = ssl.CERT_REQUIRED
+                ctx.load_verify_locations(client_ca)
+            self.socket = ctx.wrap_socket(self.socket, server_side=True)
+            self.scheme = "https"
         self.root = root
         self.tokens = tokens
         self.faults: dict[str, deque[str]] = defaultdict(deque)
@@ -42,7 +72,7 @@ class PartnerServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # a client that hangs up mid-answer (a timeout test, a cut body) is expected here
@@ -106,7 +136,11 @@ class _Handler(BaseHTTPRequestHandler):
         )
         expected = self.server.tokens.get(partner)
         given = self.headers.get("Authorization", "")
-        if fault == "401" or expected is None or not hmac.compare_digest(given, f"Bearer {expected}"):
+        key = self.headers.get("X-API-Key", "")
+        authorised = expected is not None and (
+            hmac.compare_digest(given, f"Bearer {expected}") or hmac.compare_digest(key, expected)
+        )
+        if fault == "401" or not authorised:
             return self._send(401, b"invalid token", {"Content-Type": "text/plain", "WWW-Authenticate": "Bearer"})
         path = self.server.root / partner / f"{feed}.csv"
         if not path.is_file():
@@ -122,9 +156,29 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(float(fault.partition(":")[2] or 30))
         body = path.read_bytes()
         etag = '"' + hashlib.sha256(body).hexdigest() + '"'
+        modified = formatdate(path.stat().st_mtime, usegmt=True)
         meta = self.server.manifest["feeds"].get(feed, {})
+        since = self.headers.get("If-Modified-Since")
+        if since and not self.headers.get("If-None-Match"):
+            try:
+                if parsedate_to_datetime(since).timestamp() >= int(path.stat().st_mtime):
+                    return self._send(304, b"", {"Last-Modified": modified})
+            except (TypeError, ValueError):
+                pass
+        query = parse_qs(urlsplit(self.path).query)
+        link = None
+        if self.server.page_rows:
+            lines = body.split(b"\n")
+            rows = [r for r in lines[1:] if r]
+            page = int(query.get("page", ["1"])[0])
+            n = self.server.page_rows
+            body = b"\n".join([lines[0], *rows[(page - 1) * n : page * n]]) + b"\n"
+            if page * n < len(rows):
+                link = f'</{partner}/{feed}.csv?page={page + 1}>; rel="next"'
         headers = {
             "Content-Type": "text/csv; charset=utf-8",
+            "Last-Modified": modified,
+            **({"Link": link} if link else {}),
             "ETag": etag,
             "X-Extract-Kind": meta.get("kind", ""),
             "X-Extract-Period": f"{meta.get('period_start', '')}/{meta.get('period_end', '')}",
@@ -143,6 +197,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        if self.server.gzip and "gzip" in self.headers.get("Accept-Encoding", ""):
+            body = gzip_compress(body)
+            headers["Content-Encoding"] = "gzip"
         self._send(200, body, headers)
 
 
@@ -152,9 +209,12 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 0,
     faults: dict[str, list[str]] | None = None,
+    page_rows: int | None = None,
+    gzip: bool = False,
+    tls: tuple[Path, Path, Path | None] | None = None,
 ) -> PartnerServer:
     """Start a partner server in a background thread; ``port=0`` picks a free port (see ``.url``)."""
-    server = PartnerServer(host, port, root, tokens)
+    server = PartnerServer(host, port, root, tokens, page_rows=page_rows, gzip=gzip, tls=tls)
     for feed, fs in (faults or {}).items():
         server.queue_faults(feed, fs)
     server.start()

@@ -1,27 +1,24 @@
-"""Load one file for one feed through the same path as the nightly run (used by the event-driven deployment and by
-``yos load --prefect``)."""
+"""Load what has landed: the deployment that an arriving extract triggers (event ``yos.extract.landed``), so an
+extract is loaded because it arrived, not only at 02:00. It loads every landed extract of the feed not yet loaded
+(events may be coalesced; a crash may have left one), publishes and alerts. DuckDB has one writer, so while another
+run holds the warehouse this one waits and retries."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from prefect import flow
 
 from yos.pipeline import Pipeline, new_run_id
 
 
-@flow(name="load-file", flow_run_name="load {feed}")
-def load_file(feed: str, path: str, alert: bool = True) -> dict:
+@flow(name="load-landed", flow_run_name="load landed {feed}", retries=40, retry_delay_seconds=15)
+def load_landed(feed: str | None = None) -> list[dict]:
     with Pipeline() as p:
-        extract = p.land_file(feed, Path(path))
-        result = p.load(extract)
-        p.publish()
-        alerts = p.alert(new_run_id(), [result]) if alert else []
-    return {
-        "extract_id": extract.extract_id,
-        "status": result.status,
-        "received": result.rows_received,
-        "loaded": result.rows_loaded,
-        "quarantined": result.rows_quarantined,
-        "alerts": alerts,
-    }
+        results = [p.load(e) for e in p.pending() if feed is None or e.feed == feed]
+        if results:
+            p.publish()
+            p.alert(new_run_id(), results)
+    return [
+        {"extract_id": r.extract.extract_id, "status": r.status, "received": r.rows_received,
+         "loaded": r.rows_loaded, "quarantined": r.rows_quarantined}
+        for r in results
+    ]  # fmt: skip

@@ -191,3 +191,22 @@ def pending(con: duckdb.DuckDBPyConnection, data_dir: Path) -> list[Extract]:
             order by coalesce(declared_period_end, received_at::date), received_at"""
     ).fetchall()
     return [_from_row(data_dir, r) for r in rows]
+
+
+def landed(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path,
+    feed: str,
+    period_from: dt.date | None = None,
+    period_to: dt.date | None = None,
+) -> list[Extract]:
+    """Every extract of ``feed`` still in the landing zone, optionally by the date it speaks for; oldest first."""
+    rows = con.execute(
+        f"""select {_COLUMNS} from landing.extracts
+            where feed = ? and deleted_at is null
+              and coalesce(declared_period_end, received_at::date) between coalesce(?, date '0001-01-01')
+                  and coalesce(?, date '9999-12-31')
+            order by coalesce(declared_period_end, received_at::date), received_at""",
+        [feed, period_from, period_to],
+    ).fetchall()
+    return [_from_row(data_dir, r) for r in rows]

@@ -67,14 +67,16 @@ def load_extract(
     pseudonym_key: str,
     pseudonym_key_version: int,
     logger: logging.Logger | logging.LoggerAdapter,
+    again: bool = False,
 ) -> LoadResult:
-    """Stage, validate and load one landed extract. Idempotent: an extract already loaded is not loaded again."""
+    """Stage, validate and load one landed extract. Idempotent: an extract already loaded is not loaded again,
+    unless ``again`` (a backfill), and then its unchanged rows add nothing."""
     contract = get_contract(extract.feed)
     done = con.execute(
         "select load_id from audit.loads where extract_id = ? and status in ('loaded', 'held_back')",
         [extract.extract_id],
     ).fetchone()
-    if done:
+    if done and not again:
         logger.info("extract %s was loaded before (load %s): nothing to do", extract.label, done[0])
         return LoadResult(extract, done[0], "already_loaded")
 

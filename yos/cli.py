@@ -30,7 +30,15 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
 
         try:
             return fn(*args, **kwargs)
-        except (ContractError, ConfigError, FetchError, WarehouseBusy, FileNotFoundError, ValueError) as e:
+        except (
+            ContractError,
+            ConfigError,
+            FetchError,
+            WarehouseBusy,
+            FileNotFoundError,
+            ValueError,
+            RuntimeError,
+        ) as e:
             raise click.ClickException(str(e)) from e
 
     return wrapper
@@ -117,6 +125,85 @@ def partners_serve(root: Path, host: str, port: int, faults: tuple[str, ...]) ->
         threading.Event().wait()
     except KeyboardInterrupt:
         server.shutdown()
+
+
+@cli.group()
+def intake() -> None:
+    """The intake folder, <data>/intake/<partner>/."""
+
+
+@intake.command("scan")
+@click.option("--settle", default=10.0, show_default=True, help="Seconds a file must be unchanged before it is taken.")
+@click.option("--load", "load_now", is_flag=True, help="Also load what landed and republish (no Prefect needed).")
+@friendly
+def intake_scan(settle: float, load_now: bool) -> None:
+    """Land every complete file in the intake folders once, announcing each as yos.extract.landed.
+
+    Example: yos intake scan --load
+    """
+    from yos import events
+    from yos.partners.intake import shown
+    from yos.pipeline import Pipeline, new_run_id
+
+    with Pipeline() as p:
+        result = p.scan_intake(settle)
+        for e in result.landed:
+            click.echo(f"landed {e.label} ({e.bytes} bytes) from {shown(e.original_name or '')}")
+        for name in result.duplicates:
+            click.echo(f"already landed (same bytes): {shown(name)}")
+        for name, reason in result.refused:
+            click.echo(f"refused {shown(name)}: {reason}")
+        if result.waiting:
+            click.echo(f"{len(result.waiting)} file(s) not complete yet")
+        if load_now:
+            results = [p.load(e) for e in p.pending()]
+            if results:
+                p.publish()
+                p.alert(new_run_id(), results)
+            for r in results:
+                click.echo(f"{r.extract.label}: {r.summary}")
+    events.flush()
+
+
+@intake.command("watch")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between scans.")
+@click.option("--settle", default=10.0, show_default=True, help="Seconds a file must be unchanged before it is taken.")
+def intake_watch(interval: float, settle: float) -> None:
+    """Scan the intake folders for ever; each extract that lands triggers its load deployment.
+
+    Example: yos intake watch --interval 5
+    """
+    import time
+
+    from warehouse.db import WarehouseBusy
+    from yos import events
+    from yos.logs import feed_logger
+    from yos.pipeline import Pipeline
+
+    while True:
+        try:
+            with Pipeline() as p:
+                p.scan_intake(settle)
+            events.flush()
+        except WarehouseBusy:
+            feed_logger().info("warehouse busy (a load is running); scanning again shortly")
+        time.sleep(interval)
+
+
+@cli.command()
+@click.option("--port", type=int, help="Port for the Prefect server it starts (default: a free one).")
+@click.option("--watch-interval", default=5.0, show_default=True)
+@click.option("--settle", default=10.0, show_default=True, help="Seconds a dropped file must be unchanged.")
+@friendly
+def serve(port: int | None, watch_interval: float, settle: float) -> None:
+    """Run the service: Prefect server (unless PREFECT_API_URL is set), deployments, a worker, the intake watcher.
+
+    Example: yos serve
+    """
+    from yos.serve import serve as run_service
+
+    run_service(prepare_environment(), lambda s: click.echo(s), port=port, watch_interval=watch_interval,
+                settle_seconds=settle)  # fmt: skip
 
 
 @cli.group()

@@ -19,10 +19,12 @@ from warehouse.db import connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.pipeline import LoadResult, load_extract
 from warehouse.publish import publish
+from yos import events
 from yos.alerts.compose import compose
 from yos.alerts.send import deliver
 from yos.config import Config, load_config
 from yos.logs import feed_logger
+from yos.partners import intake
 from yos.partners.http import RetryPolicy, fetch
 from yos.settings import Paths, prepare_environment
 
@@ -60,6 +62,7 @@ class Pipeline:
         log = feed_logger(partner_id, feed, extract.extract_id if extract else "-")
         if extract:
             log.info("landed %s bytes", extract.bytes)
+            self._landed(extract)
         else:
             log.info("unchanged since the last pull (304)")
         return extract
@@ -86,20 +89,59 @@ class Pipeline:
             kind=contract.kind,
         )
 
+    def scan_intake(self, settle_seconds: float = 10.0) -> intake.Scan:
+        """Land every complete file in the intake folders; each new extract is announced as landed."""
+        result = intake.scan(self.con, self.paths.data, self.cfg, settle_seconds=settle_seconds)
+        for extract in result.landed:
+            feed_logger(extract.partner, extract.feed, extract.extract_id).info(
+                "landed %s bytes from the intake folder", extract.bytes
+            )
+            self._landed(extract)
+        for name in result.duplicates:
+            feed_logger().info("intake file %s was already landed (same bytes): removed", intake.shown(name))
+        for name, reason in result.refused:
+            feed_logger().warning("intake file %s refused: %s", intake.shown(name), reason)
+        return result
+
+    def _landed(self, extract: Extract) -> None:
+        events.emit(
+            events.ExtractLanded(
+                extract.extract_id, extract.partner, extract.feed, extract.sha256, extract.bytes, extract.source
+            )
+        )
+
     def pending(self) -> list[Extract]:
         """Landed extracts not yet loaded: this run's arrivals and any an earlier run left (a crash, say)."""
         return landing.pending(self.con, self.paths.data)
 
-    def load(self, extract: Extract) -> LoadResult:
+    def landed(self, feed: str, period_from: dt.date | None = None, period_to: dt.date | None = None) -> list[Extract]:
+        """Every extract of ``feed`` in the landing zone (for a backfill)."""
+        return landing.landed(self.con, self.paths.data, feed, period_from, period_to)
+
+    def load(self, extract: Extract, again: bool = False) -> LoadResult:
         """Stage, validate and load one landed extract."""
         log = feed_logger(extract.partner, extract.feed, extract.extract_id)
-        return load_extract(
+        result = load_extract(
             self.con,
             extract,
             pseudonym_key=self.pseudonym_key,
             pseudonym_key_version=self.cfg.pseudonym_key_version,
             logger=log,
+            again=again,
         )
+        if result.status != "already_loaded":
+            events.emit(
+                events.ExtractValidated(
+                    extract.extract_id,
+                    extract.partner,
+                    extract.feed,
+                    result.status,
+                    result.rows_received,
+                    result.rows_loaded,
+                    result.rows_quarantined,
+                )
+            )
+        return result
 
     def apply_retention(self, dry_run: bool = False) -> list[retention.Applied]:
         """Delete what is older than each feed's retention period (audit rows say what), then republish."""
@@ -163,6 +205,8 @@ class Pipeline:
         """Rebuild the analysts' warehouse and swap it in atomically."""
         path = publish(self.con, self.paths.published_db)
         feed_logger().info("published %s", path.name)
+        loads = self.con.execute("select count(*) from audit.loads").fetchone()[0]
+        events.emit(events.WarehousePublished(str(path), loads))
         return path
 
     def alert(self, run_id: str, results: list[LoadResult]) -> list[dict]:

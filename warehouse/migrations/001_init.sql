@@ -32,6 +32,15 @@ create table if not exists landing.extracts (
     unique (feed, sha256)
 );
 
+-- files seen in the intake folder and not yet taken: a file is taken when it is unchanged between two scans
+create table if not exists landing.intake_seen (
+    partner varchar not null,
+    name varchar not null,
+    size bigint not null,
+    mtime_ns bigint not null,
+    primary key (partner, name)
+);
+
 create table if not exists audit.loads (
     load_id bigint primary key,
     extract_id varchar not null,

@@ -28,10 +28,19 @@ def test_nightly_runs_at_two_in_the_morning_london_time() -> None:
     assert (schedule["cron"], schedule["timezone"]) == ("0 2 * * *", "Europe/London")
 
 
-def test_a_dropped_extract_triggers_its_own_load() -> None:
-    (trigger,) = deployments()["load-dropped-file"]["triggers"]
-    assert trigger["expect"] == ["yos.extract.dropped"]
-    assert set(trigger["parameters"]) == {"feed", "path"}
+def test_a_landed_extract_triggers_its_own_load() -> None:
+    from yos.events import ExtractLanded
+
+    (trigger,) = deployments()["load-landed"]["triggers"]
+    assert trigger["expect"] == [ExtractLanded.name]
+    assert trigger["match"] == {"prefect.resource.id": "yos.feed.*"}
+    assert trigger["parameters"] == {"feed": "{{ event.payload.feed }}"}
+
+
+def test_the_expected_extract_check_and_the_backfill_are_deployed() -> None:
+    d = deployments()
+    assert d["expected-extracts"]["schedules"][0]["cron"] == "15 * * * *"
+    assert "schedules" not in d["backfill"] and "triggers" not in d["backfill"]  # run by hand
 
 
 def test_retention_runs_weekly() -> None:

@@ -293,6 +293,56 @@ def sql(query: str | None, as_json: bool) -> None:
         con.close()
 
 
+@cli.command()
+@click.argument("feed")
+@click.option(
+    "--from", "period_from", type=click.DateTime(["%Y-%m-%d"]), help="Only extracts for periods ending on or after."
+)
+@click.option(
+    "--to", "period_to", type=click.DateTime(["%Y-%m-%d"]), help="Only extracts for periods ending on or before."
+)
+@friendly
+def backfill(feed: str, period_from: object, period_to: object) -> None:
+    """Run FEED's landed extracts through validation and loading again (after a contract fix, say).
+
+    Example: yos backfill cic_episodes --from 2025-04-01
+    """
+    from expectations.contract import get_contract
+    from yos.pipeline import Pipeline, new_run_id
+
+    get_contract(feed)
+    with Pipeline() as p:
+        start = period_from.date() if period_from else None  # type: ignore[attr-defined]
+        end = period_to.date() if period_to else None  # type: ignore[attr-defined]
+        results = [p.load(e, again=True) for e in p.landed(feed, start, end)]
+        p.publish()
+        p.alert(new_run_id(), results)
+    for r in results:
+        click.echo(f"{r.extract.label}: {r.summary}")
+    if not results:
+        click.echo(f"no landed extracts of {feed} in that period")
+
+
+@cli.command()
+@friendly
+def expected() -> None:
+    """Send the reminders and escalations for late extracts that are due now (each once).
+
+    Example: yos expected
+    """
+    from yos.pipeline import Pipeline
+
+    with Pipeline() as p:
+        sent = p.check_calendar()
+    for s in sent:
+        click.echo(
+            f"{s['kind']} {s['partner']}/{s['feed']} due {s['due_at']} -> {s['recipient']}: "
+            f"{'sent' if s['sent'] else 'not sent (will retry)'}"
+        )
+    if not sent:
+        click.echo("nothing is late")
+
+
 @cli.command(name="retention")
 @click.option("--dry-run", is_flag=True, help="Say what would be deleted, delete nothing.")
 @friendly

@@ -138,6 +138,7 @@ class Config:
     smtp: dict[str, Any]
     disclosure_threshold: int
     retention_years: dict[str, int] = field(default_factory=dict)
+    calendar: dict[str, Any] = field(default_factory=dict)
     partners: dict[str, Partner] = field(default_factory=dict)
 
     def partner_of(self, feed: str) -> Partner:
@@ -211,5 +212,6 @@ def load_config(path: Path | None = None) -> Config:
         smtp=smtp,
         disclosure_threshold=int(doc.get("disclosure", {}).get("threshold", 5)),
         retention_years=retention_years,
+        calendar=doc.get("calendar") or {},
         partners=partners,
     )

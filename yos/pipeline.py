@@ -19,9 +19,10 @@ from warehouse.db import connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.pipeline import LoadResult, load_extract
 from warehouse.publish import publish
-from yos import events
+from yos import calendar, events
+from yos.alerts import reminders
 from yos.alerts.compose import compose
-from yos.alerts.send import deliver
+from yos.alerts.send import deliver, send_email
 from yos.config import Config, load_config
 from yos.logs import feed_logger
 from yos.partners import intake
@@ -200,6 +201,36 @@ class Pipeline:
                 f"{self.cfg.pseudonym_key.describe()} points and raise pseudonymisation.version in {self.cfg.path}"
             )
         return self.rebuild("rekey")
+
+    def check_calendar(self, now: dt.datetime | None = None) -> list[dict]:
+        """Send the late-extract reminders and escalations due now, once each; returns what was sent."""
+        now = now or dt.datetime.now(dt.UTC)
+        feeds = {f: p.id for p in self.cfg.partners.values() for f in p.feeds}
+        sent = []
+        for notice in calendar.check(self.con, feeds, self.cfg.calendar, now):
+            partner = self.cfg.partners[notice.partner]
+            recipients = (
+                [c.email for c in partner.contacts if c.email]
+                if notice.kind == "reminder"
+                else [self.cfg.yos_data_lead.email]
+            )
+            for recipient in recipients:
+                ok, _, error = send_email(self.cfg, reminders.compose(self.cfg, notice, recipient))
+                calendar.record(self.con, notice, recipient, "sent" if ok else "failed", error)
+                feed_logger(notice.partner, notice.feed).info(
+                    "%s for the extract due %s: %s", notice.kind, notice.due_at.isoformat(), "sent" if ok else error
+                )
+                sent.append(
+                    {
+                        "partner": notice.partner,
+                        "feed": notice.feed,
+                        "kind": notice.kind,
+                        "due_at": notice.due_at.isoformat(),
+                        "recipient": recipient,
+                        "sent": ok,
+                    }
+                )
+        return sent
 
     def publish(self) -> Path:
         """Rebuild the analysts' warehouse and swap it in atomically."""

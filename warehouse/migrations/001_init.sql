@@ -138,3 +138,14 @@ create table if not exists audit.rebuilds (
     pseudonym_key_version integer not null,
     extracts_reloaded bigint
 );
+
+create table if not exists audit.reminders (
+    partner varchar not null,
+    feed varchar not null,
+    due_at timestamptz not null,
+    kind varchar not null,                 -- reminder (to the partner) | escalation (to the YOS data lead)
+    recipient varchar not null,
+    sent_at timestamptz not null,
+    status varchar not null,               -- sent | failed (a failed notice is tried again next check)
+    error varchar
+);

@@ -19,7 +19,7 @@ import duckdb
 
 from expectations.contract import collection_year_of, get_contract
 from expectations.validate import record_malformed, validate
-from warehouse import loading, staging
+from warehouse import loading, problems, staging
 from warehouse.landing import Extract
 from warehouse.pseudonymise import install as install_pseudonym
 from warehouse.staging import ExtractProblem
@@ -120,6 +120,7 @@ def load_extract(
                 for p in staged.problems
             ],
         )
+        problems.update(con, load_id, extract.partner, extract.feed, held_back=True)
         con.execute(
             "update audit.loads set status = 'held_back', finished_at = ?, rows_received = ?, rows_loaded = 0, "
             "rows_quarantined = 0, message = ? where load_id = ?",
@@ -162,6 +163,7 @@ def load_extract(
                 f"{extract.label}: {received} rows received but {loaded.rows_loaded} loaded + "
                 f"{checked.quarantined_lines} quarantined"
             )
+        problems.update(con, load_id, extract.partner, extract.feed, held_back=False)
         con.execute(
             """update audit.loads set status = 'loaded', finished_at = ?, rows_received = ?, rows_loaded = ?,
                rows_quarantined = ?, rows_with_warnings = ?, versions_added = ?, versions_replaced = ?

@@ -95,9 +95,16 @@ def secret_ref(raw: Any) -> SecretRef | None:
 
 @dataclass(frozen=True)
 class Contact:
+    """Who hears about a partner's data: by email, and/or a webhook (Teams or Slack incoming webhook: its URL is a
+    secret, so it is given by reference)."""
+
     name: str
     email: str | None = None
-    webhook: str | None = None
+    webhook: SecretRef | None = None
+
+
+def _contact(raw: dict) -> Contact:
+    return Contact(name=raw["name"], email=raw.get("email"), webhook=secret_ref(raw.get("webhook")))
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,7 @@ class Config:
     pseudonym_key_version: int
     alert_from: str
     smtp: dict[str, Any]
+    escalate_after_extracts: int
     disclosure_threshold: int
     retention_years: dict[str, int] = field(default_factory=dict)
     calendar: dict[str, Any] = field(default_factory=dict)
@@ -184,7 +192,7 @@ def load_config(path: Path | None = None) -> Config:
             base_url=p["base_url"],
             auth_type=auth["type"],
             token=secret_ref(auth.get("token")),
-            contacts=tuple(Contact(**c) for c in p.get("contacts", [])),
+            contacts=tuple(_contact(c) for c in p.get("contacts", [])),
             feeds=tuple(p["feeds"]),
             api_key_header=auth.get("header", "X-API-Key"),
             client_cert=auth.get("client_cert"),
@@ -205,10 +213,11 @@ def load_config(path: Path | None = None) -> Config:
         name=ps["name"],
         la_code=ps["la_code"],
         la_name=ps["la_name"],
-        yos_data_lead=Contact(**ps["yos_data_lead"]),
+        yos_data_lead=_contact(ps["yos_data_lead"]),
         pseudonym_key=secret_ref(doc["pseudonymisation"]["key"]),
         pseudonym_key_version=int(doc["pseudonymisation"]["version"]),
         alert_from=doc["alerts"]["from"],
+        escalate_after_extracts=int(doc["alerts"].get("escalate_after_extracts", 3)),
         smtp=smtp,
         disclosure_threshold=int(doc.get("disclosure", {}).get("threshold", 5)),
         retention_years=retention_years,

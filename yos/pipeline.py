@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from expectations.contract import get_contract
-from warehouse import landing, retention
+from warehouse import landing, problems, retention
 from warehouse.db import connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.pipeline import LoadResult, load_extract
@@ -22,7 +22,7 @@ from warehouse.publish import publish
 from yos import calendar, events
 from yos.alerts import reminders
 from yos.alerts.compose import compose
-from yos.alerts.send import deliver, send_email
+from yos.alerts.send import deliver, escalation_email, resend_failed, send_email
 from yos.config import Config, load_config
 from yos.logs import feed_logger
 from yos.partners import intake
@@ -241,8 +241,9 @@ class Pipeline:
         return path
 
     def alert(self, run_id: str, results: list[LoadResult]) -> list[dict]:
-        """Send each partner with something to hear about its data-quality alert; returns delivery records."""
-        sent: list[dict] = []
+        """Tell each partner with something to hear about it (problems new, still failing, fixed); escalate
+        persistent problems to the YOS data lead; resend anything an earlier run failed to deliver."""
+        sent: list[dict] = resend_failed(self.con, self.cfg)
         for partner in self.cfg.partners.values():
             load_ids = [r.load_id for r in results if r.extract.partner == partner.id and r.status != "already_loaded"]
             alert = compose(self.con, self.cfg, self.paths.data, partner, run_id, load_ids)
@@ -251,10 +252,41 @@ class Pipeline:
             records = deliver(self.con, self.cfg, alert, self.paths.outbox)
             for r in records:
                 feed_logger(partner.id).info(
-                    "alert %s (%s problems) %s",
-                    r["status"],
+                    "alert by %s (%s problems) %s",
+                    r["channel"],
                     alert.problem_count,
-                    "delivered" if r["status"] == "sent" else "kept in outbox",
+                    "delivered" if r["status"] == "sent" else "kept in outbox to resend",
                 )
             sent.extend(records)
+        persistent = problems.escalations(self.con, self.cfg.escalate_after_extracts)
+        if persistent:
+            msg = escalation_email(self.cfg, persistent)
+            ok, attempts, error = send_email(self.cfg, msg)
+            copy = self.paths.outbox / run_id / "escalation--yos_data_lead.eml"
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            copy.write_bytes(bytes(msg))
+            status = "sent" if ok else "failed"
+            self.con.execute(
+                "insert into audit.alerts values (?, 'yos_data_lead', 'email', ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id,
+                    self.cfg.yos_data_lead.email,
+                    dt.datetime.now(dt.UTC),
+                    status,
+                    attempts,
+                    len(persistent),
+                    error,
+                    str(copy),
+                ],
+            )
+            sent.append(
+                {
+                    "partner": "yos_data_lead",
+                    "channel": "email",
+                    "recipient": self.cfg.yos_data_lead.email,
+                    "status": status,
+                    "copy": str(copy),
+                    "error": error,
+                }
+            )
         return sent

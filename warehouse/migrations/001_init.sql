@@ -105,7 +105,8 @@ create table if not exists audit.alerts (
     status varchar not null,               -- sent | failed
     attempts integer not null,
     problems integer not null,
-    error varchar
+    error varchar,
+    copy_path varchar                      -- the message as sent (or to resend), under <data>/outbox/
 );
 
 create table if not exists audit.fetches (
@@ -148,4 +149,23 @@ create table if not exists audit.reminders (
     sent_at timestamptz not null,
     status varchar not null,               -- sent | failed (a failed notice is tried again next check)
     error varchar
+);
+
+-- quarantine.problems: each distinct problem (partner, feed, rule, column), opened when first seen, re-checked on
+-- every later extract of the feed, closed when an extract no longer shows it.
+create table if not exists quarantine.problems (
+    partner varchar not null,
+    feed varchar not null,
+    rule_id varchar not null,
+    column_name varchar not null,          -- '' for whole-extract rules
+    severity varchar not null,
+    opened_load bigint not null,
+    opened_at timestamptz not null,
+    last_seen_load bigint not null,
+    last_seen_at timestamptz not null,
+    extracts_seen integer not null,
+    last_rows bigint not null,             -- rows showing it in the last extract that did
+    closed_load bigint,
+    closed_at timestamptz,
+    escalated_at timestamptz
 );

@@ -31,6 +31,19 @@ class Alert:
     problem_count: int = 0
 
 
+def _status(con: duckdb.DuckDBPyConnection, partner: str, feed: str, rule_id: str, column: str, load_id: int) -> str:
+    """new, or still failing since when, from the problem lifecycle (quarantine.problems)."""
+    row = con.execute(
+        """select opened_load, opened_at, extracts_seen from quarantine.problems
+           where partner = ? and feed = ? and rule_id = ? and column_name = ? and last_seen_load = ?
+           order by opened_load desc limit 1""",
+        [partner, feed, rule_id, column, load_id],
+    ).fetchone()
+    if row is None or row[0] == load_id:
+        return "new"
+    return f"still failing since {row[1].strftime('%d %B %Y')} ({row[2]} extracts)"
+
+
 def _lines_text(lines: list[int], total: int) -> str:
     shown = ", ".join(str(n) for n in lines[:12])
     return shown + (f" and {total - 12} more" if total > 12 else "")
@@ -110,9 +123,11 @@ def compose(
         for rule_id, message, fix in con.execute(
             "select rule_id, message, fix from audit.extract_problems where load_id = ?", [load_id]
         ).fetchall():
+            status = _status(con, partner.id, feed, rule_id, "", load_id)
             held_back.append(
-                {"feed": feed, "extract_id": extract_id, "rule_id": rule_id, "message": message, "fix": fix}
-            )
+                {"feed": feed, "extract_id": extract_id, "rule_id": rule_id, "message": message, "fix": fix,
+                 "status": status}
+            )  # fmt: skip
         rows = con.execute(
             """select rule_id, severity, any_value(column_name), any_value(message), any_value(fix),
                       count(*), list(line order by line)[1:12]
@@ -127,6 +142,7 @@ def compose(
                     "rule_id": rule_id,
                     "severity": severity,
                     "column": column,
+                    "status": _status(con, partner.id, feed, rule_id, column or "", load_id),
                     "message": message,
                     "fix": fix,
                     "rows": count,
@@ -138,7 +154,15 @@ def compose(
             attachments[f"{feed}_failing_rows.csv"] = _failing_rows_csv(
                 con, load_id, data_dir / stored, contract.column_names
             )
-    if not held_back and not problems:
+    fixed = [
+        {"feed": f, "rule_id": r, "column": c, "since": o.strftime("%d %B %Y")}
+        for f, r, c, o in con.execute(
+            f"""select feed, rule_id, column_name, opened_at from quarantine.problems
+                where partner = ? and closed_load in ({marks}) order by feed, rule_id""",
+            [partner.id, *load_ids],
+        ).fetchall()
+    ]
+    if not held_back and not problems and not fixed:
         return None
     context = {
         "partnership": cfg.name,
@@ -148,12 +172,15 @@ def compose(
         "extracts": extracts,
         "held_back": held_back,
         "problems": problems,
+        "fixed": fixed,
         "attachments": list(attachments),
         "lead_name": cfg.yos_data_lead.name,
         "lead_email": cfg.yos_data_lead.email,
     }
     count = len(held_back) + len(problems)
-    subject = f"[{cfg.name}] Data quality: {count} problem{'s' if count != 1 else ''} in your extracts"
+    subject = f"[{cfg.name}] Data quality: {count} problem{'s' if count != 1 else ''} in your extracts" + (
+        f", {len(fixed)} fixed" if fixed else ""
+    )
     return Alert(
         partner,
         run_id,

@@ -122,7 +122,11 @@ class Contract:
     def codes_for(self, column: Column, collection_year: int | None) -> list[str]:
         return resolve_codes(column.codes, collection_year)
 
-    def rules(self, as_of: dt.date, collection_year: int | None = None) -> list[Rule]:
+    def rules(
+        self,
+        as_of: dt.date,
+        collection_year: int | None = None,
+    ) -> list[Rule]:
         """Every row-level rule of this contract, for an extract received on ``as_of``."""
         out: list[Rule] = []
         for col in self.columns.values():

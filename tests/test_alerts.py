@@ -127,3 +127,32 @@ def test_a_failed_delivery_is_recorded_kept_and_resent_next_run(
         assert [s["status"] for s in resent] == ["sent"]
         assert [m["To"] for m in catcher.messages()] == ["data-lead@police.example"]
     assert pipeline.alert("run-after", []) == []  # nothing left to resend
+
+
+def test_a_row_count_far_off_the_feeds_history_is_reported_not_refused(pipeline: Pipeline, tmp_path: Path, mail):
+    for n in range(3):
+        run(pipeline, tmp_path, f"{n}.csv", [{"outcome_id": f"A{n}-{i}"} for i in range(20)])
+    r = pipeline.load(
+        pipeline.land_file(
+            "police_outcomes", write_extract(tmp_path / "few.csv", "police_outcomes", [{"outcome_id": "B"}])
+        )
+    )
+    assert r.status == "loaded" and r.rows_loaded == 1
+    pipeline.alert("run-few", [r])
+    text = police_text(mail, 0)
+    assert "extract.row_count" in text and "median of 20" in text
+
+
+def test_a_gap_between_delta_periods_is_reported(pipeline: Pipeline, tmp_path: Path) -> None:
+    import datetime as dt
+
+    for name, start, end in (
+        ("jan.csv", dt.date(2024, 1, 1), dt.date(2024, 1, 31)),
+        ("mar.csv", dt.date(2024, 3, 1), dt.date(2024, 3, 31)),
+    ):
+        path = write_extract(tmp_path / name, "police_outcomes", [{"outcome_id": name}])
+        pipeline.load(pipeline.land_file("police_outcomes", path, period=(start, end)))
+    (message,) = pipeline.con.execute(
+        "select message from audit.extract_problems where rule_id = 'extract.period_gap'"
+    ).fetchone()
+    assert "01 March 2024" in message and "31 January 2024" in message

@@ -132,39 +132,39 @@ def test_each_partner_gets_its_own_alert_and_nothing_of_another_agency(nightly_r
     assert {a.get_filename() for a in yos.iter_attachments()} == {"yos_interventions_failing_rows.csv"}
 
 
-def test_the_html_alert_renders_in_chromium(nightly_run: dict, tmp_path: Path) -> None:
+def screenshot(page: Path, shot: Path, profile: Path) -> None:
+    """Render ``page`` in headless Chromium (Debian's package) to ``shot``."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed: .ci/run installs it")
         pytest.skip("chromium not installed here")
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={profile}", "--hide-scrollbars", "--window-size=1100,1500",
+                    f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=True)  # fmt: skip
+    assert shot.stat().st_size > 20_000
+    if os.environ.get("YOS_KEEP_SCREENSHOTS"):
+        shutil.copy(shot, Path(os.environ["YOS_KEEP_SCREENSHOTS"]) / shot.name)
+
+
+def test_the_html_alert_renders_in_chromium(nightly_run: dict, tmp_path: Path) -> None:
     police = next(m for m in nightly_run["mails"] if m["To"] == "data-lead@police.example")
     html = police.get_body(("html",)).get_content()
+    assert "https://" not in html and "http://" not in html  # opens offline
     page = tmp_path / "alert.html"
     page.write_text(html)
-    shot = nightly_run["data"] / "alert-police.png"
-    subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'chrome'}",
-            "--hide-scrollbars",
-            "--window-size=1000,1500",
-            f"--screenshot={shot}",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    assert shot.stat().st_size > 20_000
-    assert "https://" not in html and "http://" not in html  # opens offline
-    if os.environ.get("YOS_KEEP_SCREENSHOTS"):
-        shutil.copy(shot, os.environ["YOS_KEEP_SCREENSHOTS"])
+    screenshot(page, tmp_path / "alert-police.png", tmp_path / "chrome")
+
+
+def test_every_extract_has_a_self_contained_validation_report(nightly_run: dict, tmp_path: Path) -> None:
+    reports = sorted((nightly_run["data"] / "reports").glob("*.html"))
+    assert len(reports) == 13
+    for report in reports:
+        html = report.read_text()
+        assert not re.search(r"(src|href)\s*=\s*[\"']?https?:", html) and "<script" not in html and "<link" not in html
+    police = next(r for r in reports if r.name.startswith("police_outcomes-"))
+    text = police.read_text()
+    assert "ExpectColumnValuesToBeInSet" in text or "expect_column_values_to_be_in_set" in text
+    assert "police_outcomes.sex.codes" in text
+    screenshot(police, tmp_path / "report-police_outcomes.png", tmp_path / "chrome")

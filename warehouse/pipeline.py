@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from expectations import extract_rules
 from expectations.contract import collection_year_of, get_contract
 from expectations.validate import record_malformed, validate
 from warehouse import loading, problems, staging
@@ -147,6 +148,20 @@ def load_extract(
             as_of=received_on,
             collection_year=year,
         )
+        received = staged.rows_staged + staged.malformed_lines
+        warnings = extract_rules.check(
+            con,
+            contract.feed,
+            received,
+            (extract.declared_period_start, extract.declared_period_end),
+            extract.declared_kind or contract.kind,
+        )
+        if warnings:
+            con.executemany(
+                "insert into audit.extract_problems values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [[load_id, extract.extract_id, extract.feed, extract.partner, p.rule_id, p.severity, p.message, p.fix]
+                 for p in warnings],
+            )  # fmt: skip
         # Load: the rest, pseudonymised and minimised, as versions.
         install_pseudonym(con, pseudonym_key)
         loaded = loading.load(
@@ -157,7 +172,6 @@ def load_extract(
             extract_id=extract.extract_id,
             as_of=extract.declared_period_end or received_on,
         )
-        received = staged.rows_staged + staged.malformed_lines
         if received != loaded.rows_loaded + checked.quarantined_lines:
             raise AccountingError(
                 f"{extract.label}: {received} rows received but {loaded.rows_loaded} loaded + "

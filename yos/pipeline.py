@@ -13,6 +13,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
+from expectations import report as validation_report
 from expectations.contract import get_contract
 from warehouse import landing, problems, retention
 from warehouse.db import connect_loader
@@ -131,6 +132,8 @@ class Pipeline:
             again=again,
         )
         if result.status != "already_loaded":
+            report = validation_report.write(self.con, result.load_id, self.cfg.name, self.paths.reports)
+            log.info("validation report: %s", report.name)
             events.emit(
                 events.ExtractValidated(
                     extract.extract_id,

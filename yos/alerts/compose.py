@@ -120,14 +120,17 @@ def compose(
                 "summary": f"{received} rows received, {loaded} loaded, {(received or 0) - (loaded or 0)} not loaded",
             }
         )
-        for rule_id, message, fix in con.execute(
-            "select rule_id, message, fix from audit.extract_problems where load_id = ?", [load_id]
+        for rule_id, severity, message, fix in con.execute(
+            "select rule_id, severity, message, fix from audit.extract_problems where load_id = ?", [load_id]
         ).fetchall():
             status = _status(con, partner.id, feed, rule_id, "", load_id)
-            held_back.append(
-                {"feed": feed, "extract_id": extract_id, "rule_id": rule_id, "message": message, "fix": fix,
-                 "status": status}
-            )  # fmt: skip
+            if severity == "fatal":
+                held_back.append({"feed": feed, "extract_id": extract_id, "rule_id": rule_id, "message": message,
+                                  "fix": fix, "status": status})  # fmt: skip
+            else:
+                problems.append({"feed": feed, "rule_id": rule_id, "severity": severity, "column": None,
+                                 "status": status, "message": message, "fix": fix, "rows": received or 0,
+                                 "lines_text": "the whole extract", "spec": f"docs/contracts/{feed}.md"})  # fmt: skip
         rows = con.execute(
             """select rule_id, severity, any_value(column_name), any_value(message), any_value(fix),
                       count(*), list(line order by line)[1:12]

@@ -90,6 +90,7 @@ def render(contract: Contract) -> str:
         "| rule | checks |",
         "|---|---|",
         "| `file.encoding` | The file is UTF-8. |",
+        "| `file.unreadable` | The file can be read as CSV at all (for example, one line ending throughout). |",
         "| `header.missing` | The file has a header row. |",
         "| `header.missing_columns` | Every contract column is in the header (a renamed column shows as missing). |",
         "| `header.extra_columns` | No column outside the contract. |",

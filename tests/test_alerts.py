@@ -156,3 +156,18 @@ def test_a_gap_between_delta_periods_is_reported(pipeline: Pipeline, tmp_path: P
         "select message from audit.extract_problems where rule_id = 'extract.period_gap'"
     ).fetchone()
     assert "01 March 2024" in message and "31 January 2024" in message
+
+
+def test_the_partner_scorecard_shows_quarantine_share_and_open_problems(pipeline: Pipeline, tmp_path: Path) -> None:
+    from warehouse.db import connect_analyst
+
+    for n, rows in enumerate(([{"outcome_id": "A"}, {"outcome_id": "B", "sex": "X"}], [{"outcome_id": "C"}])):
+        pipeline.load(
+            pipeline.land_file("police_outcomes", write_extract(tmp_path / f"{n}.csv", "police_outcomes", rows))
+        )
+    con = connect_analyst(pipeline.publish())
+    (row,) = con.execute(
+        "select extracts_received, rows_received, rows_quarantined, share_quarantined_pct, problems_open_at_month_end "
+        "from audit.partner_scorecard where feed = 'police_outcomes'"
+    ).fetchall()
+    assert row == (2, 3, 1, 33.33, 0)  # the sex problem was fixed by the second extract

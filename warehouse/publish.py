@@ -19,7 +19,7 @@ from expectations.contract import all_contracts
 from warehouse.loading import stored_columns
 
 TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
-LAYERS = ("conformed", "kpi")
+LAYERS = ("conformed", "kpi", "audit")
 MAX_LOAD = 9_223_372_036_854_775_807
 
 
@@ -107,7 +107,7 @@ def build(con: duckdb.DuckDBPyConnection, target: Path) -> None:
     con.execute(f"attach {_q(str(target))} as pub")
     try:
         con.execute("use pub")
-        for schema in ("history", "core", "audit", *LAYERS):
+        for schema in ("history", "core", *LAYERS):
             con.execute(f"create schema if not exists {schema}")
         existing = set()
         for (table,) in con.execute(
@@ -127,6 +127,16 @@ def build(con: duckdb.DuckDBPyConnection, target: Path) -> None:
                 from {home}.quarantine.row_problems group by all"""
         )
         con.execute(f"create table audit.extract_problems as select * from {home}.audit.extract_problems")
+        con.execute(
+            f"create table audit.problems as select partner, feed, rule_id, column_name, severity, opened_at, "
+            f"last_seen_at, extracts_seen, closed_at, escalated_at from {home}.quarantine.problems"
+        )
+        con.execute(
+            f"create table audit.reminders as select partner, feed, due_at, kind, sent_at, status "
+            f"from {home}.audit.reminders"
+        )
+        con.execute("comment on table audit.problems is 'Each distinct data problem: opened, last seen, closed.'")
+        con.execute("comment on table audit.reminders is 'Late-extract reminders and escalations sent.'")
         con.execute("comment on table audit.loads is 'Every load: rows received, loaded and quarantined, status.'")
         con.execute("comment on table audit.extracts is 'Every extract received: partner, feed, hash, period.'")
         con.execute("comment on table audit.data_quality is 'Failing rows per load and rule (values withheld).'")

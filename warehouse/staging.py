@@ -164,13 +164,27 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
     raw = f"staging.raw_{load_id}"
     columns = "{" + ", ".join(f"'{h}': 'VARCHAR'" for h in header) + "}"
     con.execute(f"drop table if exists {raw}")
-    con.execute(
-        f"""create table {raw} as select * from read_csv(?, header = true, columns = {columns},
-            auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true,
-            store_rejects = true, rejects_table = 'rejects_{load_id}', rejects_scan = 'rejects_scan_{load_id}',
-            rejects_limit = 0)""",
-        [str(path)],
-    )
+    try:
+        con.execute(
+            f"""create table {raw} as select * from read_csv(?, header = true, columns = {columns},
+                auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true,
+                store_rejects = true, rejects_table = 'rejects_{load_id}', rejects_scan = 'rejects_scan_{load_id}',
+                rejects_limit = 0)""",
+            [str(path)],
+        )
+    except duckdb.Error as e:  # the reader gave up on the file as a whole (mixed line endings, say)
+        reason = str(e).splitlines()[0].split(": ", 1)[-1]
+        return Staged(
+            table=None,
+            problems=[
+                ExtractProblem(
+                    "file.unreadable",
+                    f"The file cannot be read as CSV ({reason}).",
+                    "Export it again as CSV: one header row, commas between values, double quotes around any value "
+                    "holding a comma or quote, and the same line ending on every line.",
+                )
+            ],
+        )
     rejected = con.execute(
         f"select line, min(error_type), min(csv_line) from rejects_{load_id} group by line order by line"
     ).fetchall()

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.contract import all_contracts
+from warehouse import disclosure
 from warehouse.loading import stored_columns
 
 TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
@@ -99,7 +100,7 @@ def _inherit_column_comments(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f'comment on column {schema}.{view}."{column}" is {_q(comment)}')
 
 
-def build(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+def build(con: duckdb.DuckDBPyConnection, target: Path, threshold: int = 5) -> None:
     """Write a complete published warehouse to ``target`` from the loader connection ``con``."""
     if target.exists():
         target.unlink()
@@ -144,6 +145,7 @@ def build(con: duckdb.DuckDBPyConnection, target: Path) -> None:
         _core_views(con, existing)
         apply_transforms(con)
         _inherit_column_comments(con)
+        disclosure.publish_views(con, threshold)
         con.execute(
             """create or replace view main.catalog as
                select v.schema_name, v.view_name as object_name, 'view' as kind, null as column_name,
@@ -163,11 +165,11 @@ def build(con: duckdb.DuckDBPyConnection, target: Path) -> None:
         con.execute("detach pub")
 
 
-def publish(con: duckdb.DuckDBPyConnection, published: Path) -> Path:
+def publish(con: duckdb.DuckDBPyConnection, published: Path, threshold: int = 5) -> Path:
     """Build the published warehouse next to ``published`` and swap it in atomically; keep the previous one."""
     nxt = published.with_name(published.stem + ".next.duckdb")
     prev = published.with_name(published.stem + ".prev.duckdb")
-    build(con, nxt)
+    build(con, nxt, threshold)
     if published.exists():
         if prev.exists():
             prev.unlink()

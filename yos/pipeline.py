@@ -237,7 +237,7 @@ class Pipeline:
 
     def publish(self) -> Path:
         """Rebuild the analysts' warehouse and swap it in atomically."""
-        path = publish(self.con, self.paths.published_db)
+        path = publish(self.con, self.paths.published_db, self.cfg.disclosure_threshold)
         feed_logger().info("published %s", path.name)
         loads = self.con.execute("select count(*) from audit.loads").fetchone()[0]
         events.emit(events.WarehousePublished(str(path), loads))

@@ -1,0 +1,115 @@
+"""Disclosure control in the published schema: small counts suppressed, nothing recoverable by subtraction, no rate
+on a small numerator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from expectations.contract import all_contracts
+from warehouse.db import connect_analyst
+from warehouse.disclosure import SPEC, suppress_row
+
+RULES = yaml.safe_load(SPEC.read_text())
+
+
+def test_small_counts_and_their_rates_are_suppressed() -> None:
+    fte = RULES["first_time_entrants"]
+    assert suppress_row({"fte_count": 3, "population_10_17": 9000, "rate_per_100k": 33.3}, fte, 5) == {
+        "fte_count",
+        "rate_per_100k",
+    }
+    assert suppress_row({"fte_count": 0, "population_10_17": 9000, "rate_per_100k": 0.0}, fte, 5) == {
+        "rate_per_100k"
+    }  # zero is not disclosive, but no rate on a numerator under the threshold
+    assert suppress_row({"fte_count": 12, "population_10_17": 9000, "rate_per_100k": 133.3}, fte, 5) == set()
+
+
+def test_a_total_never_reveals_a_suppressed_part() -> None:
+    oocd = RULES["oocd_usage"]
+    row = {
+        "youth_cautions": 3,
+        "youth_conditional_cautions": 7,
+        "formal_oocd": 10,
+        "community_resolutions": 20,
+        "informal_oocd": 20,
+        "outcome_22": 2,
+        "outcome_23": 9,
+        "diversion": 11,
+        "charged": 30,
+        "oocd_total": 41,
+        "oocd_interventions_ended": 40,
+        "oocd_interventions_completed": 38,
+    }
+    hidden = suppress_row(row, oocd, 5)
+    # formal_oocd = cautions + conditional: with 3 hidden and 10 shown, 7 must go too; likewise diversion's parts
+    assert {"youth_cautions", "youth_conditional_cautions", "outcome_22", "outcome_23"} <= hidden
+    # 40 ended and 38 completed would reveal 2 not completed: the completed count goes
+    assert {"oocd_interventions_completed", "oocd_completion_pct"} <= hidden
+    assert not {"formal_oocd", "diversion", "oocd_total", "charged"} & hidden
+
+
+def test_a_cascade_through_overlapping_totals() -> None:
+    oocd = RULES["oocd_usage"]
+    row = {
+        "youth_cautions": 0,
+        "youth_conditional_cautions": 4,
+        "formal_oocd": 4,
+        "community_resolutions": 30,
+        "informal_oocd": 30,
+        "outcome_22": 12,
+        "outcome_23": 9,
+        "diversion": 21,
+        "charged": 5,
+        "oocd_total": 55,
+    }
+    hidden = suppress_row(row, oocd, 5)
+    # conditional (4) and formal (4) are small; formal hidden inside oocd_total forces the next smallest part
+    assert {"youth_conditional_cautions", "formal_oocd", "diversion"} <= hidden
+    assert "oocd_total" not in hidden
+
+
+def test_reoffending_complements_and_rates(pipeline, partnership: Path) -> None:
+    reoff = RULES["reoffending"]
+    hidden = suppress_row(
+        {
+            "offenders": 6,
+            "reoffenders": 5,
+            "reoffences": 9,
+            "binary_rate_pct": 83.3,
+            "reoffences_per_reoffender": 1.8,
+            "reoffences_per_offender": 1.5,
+        },
+        reoff,
+        5,
+    )
+    assert hidden == {"reoffenders", "binary_rate_pct", "reoffences_per_reoffender"}
+
+
+def test_published_views_hold_no_recoverable_small_cell(pipeline, partnership: Path) -> None:
+    for feed, c in all_contracts().items():
+        pipeline.load(pipeline.land_file(feed, partnership / c.partner / f"{feed}.csv"))
+    con = connect_analyst(pipeline.publish())
+    threshold = pipeline.cfg.disclosure_threshold
+    checked = 0
+    for view, rules in RULES.items():
+        rel = con.sql(f"select * from published.{view}")
+        for values in rel.fetchall():
+            row = dict(zip(rel.columns, values, strict=True))
+            for col in rules["counts"]:
+                assert row[col] is None or row[col] == 0 or row[col] >= threshold, (view, col, row)
+            for group in rules.get("sums", []):
+                if row[group["total"]] is not None:
+                    assert sum(row[p] is None for p in group["parts"]) != 1, (view, group, row)
+            for rate, (numerator, _) in rules["rates"].items():
+                if row[rate] is not None:
+                    assert row[numerator] is not None and row[numerator] >= threshold
+            checked += 1
+    assert checked > 20
+    suppressed = con.execute("select count(*) from published.oocd_usage where len(suppressed_cells) > 0").fetchone()
+    assert suppressed[0] > 0  # the synthetic partnership does have small cells
+    comment = con.execute(
+        "select comment from duckdb_tables() where schema_name = 'published' and table_name = 'first_time_entrants'"
+    ).fetchone()[0]
+    assert "Disclosure-controlled" in comment

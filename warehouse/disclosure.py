@@ -1,0 +1,80 @@
+"""Statistical disclosure control for the ``published`` schema: small counts suppressed, secondary suppression so
+no suppressed cell can be recovered by subtraction, and no rate on a small numerator. The rules per view are data,
+in ``transforms/published/disclosure.yml`` (read it for the conventions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+SPEC = Path(__file__).resolve().parents[1] / "transforms" / "published" / "disclosure.yml"
+
+
+def suppress_row(row: dict[str, Any], spec: dict, threshold: int) -> set[str]:
+    """The columns of ``row`` to suppress under ``spec`` with ``threshold``."""
+
+    def small(col: str) -> bool:
+        v = row.get(col)
+        return v is not None and 0 < v < threshold
+
+    hidden = {c for c in spec.get("counts", []) if small(c)}
+    for comp in spec.get("complements", []):
+        total, part = row.get(comp["total"]), row.get(comp["part"])
+        if comp["total"] not in hidden and comp["part"] not in hidden and total is not None and part is not None:
+            if 0 < total - part < threshold:
+                hidden.add(comp["part"])
+    changed = True
+    while changed:  # sums overlap (a total is another sum's part), so repeat until nothing more is hidden
+        changed = False
+        for group in spec.get("sums", []):
+            parts = group["parts"]
+            if group["total"] in hidden or sum(p in hidden for p in parts) != 1:
+                continue
+            shown = [p for p in parts if p not in hidden]
+            target = min(shown, key=lambda p: row.get(p) or 0) if shown else group["total"]
+            hidden.add(target)
+            changed = True
+    for rate, (numerator, denominator) in spec.get("rates", {}).items():
+        value = row.get(numerator)
+        if numerator in hidden or denominator in hidden or value is None or value < threshold:
+            hidden.add(rate)
+    return hidden
+
+
+def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
+    """Create ``published.<view>`` for every kpi view the spec names, in the current database."""
+    spec = yaml.safe_load(SPEC.read_text())
+    con.execute("create schema if not exists published")
+    for view, rules in spec.items():
+        rel = con.sql(f"select * from kpi.{view}")
+        columns, types = rel.columns, [str(t) for t in rel.types]
+        rows = [dict(zip(columns, r, strict=True)) for r in rel.fetchall()]
+        out = []
+        for row in rows:
+            hidden = suppress_row(row, rules, threshold)
+            out.append([None if c in hidden else row[c] for c in columns] + [sorted(hidden)])
+        cols = ", ".join(f'"{c}" {t}' for c, t in zip(columns, types, strict=True))
+        con.execute(f"create or replace table published.{view} ({cols}, suppressed_cells VARCHAR[])")
+        if out:
+            con.executemany(f"insert into published.{view} values ({', '.join('?' * (len(columns) + 1))})", out)
+        comment = con.execute(
+            "select comment from duckdb_views() where database_name = current_database() and schema_name = 'kpi' "
+            "and view_name = ?",
+            [view],
+        ).fetchone()[0]
+        text = f"{comment} Disclosure-controlled for use outside the team: counts 1-{threshold - 1} and secondary cells suppressed (NULL, listed in suppressed_cells); no rate on a numerator under {threshold}."
+        con.execute(f"comment on table published.{view} is '{text.replace(chr(39), chr(39) * 2)}'")
+        for column, col_comment in con.execute(
+            "select column_name, comment from duckdb_columns() where database_name = current_database() "
+            "and schema_name = 'kpi' and table_name = ?",
+            [view],
+        ).fetchall():
+            if col_comment:
+                escaped = col_comment.replace("'", "''")
+                con.execute(f"comment on column published.{view}.\"{column}\" is '{escaped}'")
+        con.execute(
+            f"comment on column published.{view}.suppressed_cells is 'Columns suppressed in this row (disclosure control).'"
+        )

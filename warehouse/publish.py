@@ -78,7 +78,7 @@ def apply_transforms(con: duckdb.DuckDBPyConnection) -> None:
             for path in remaining:
                 try:
                     con.execute(path.read_text())
-                except duckdb.CatalogException as e:
+                except (duckdb.CatalogException, duckdb.BinderException) as e:
                     waiting.append(path)
                     error = e
             if len(waiting) == len(remaining):

@@ -11,7 +11,7 @@ with
 sentences as (
     select
         home_la_code as la_code,
-        year(hearing_date) - (month(hearing_date) < 4)::integer as fy_start,
+        financial_year_start(hearing_date) as fy_start,
         disposal_type in ('detention_training_order', 's250_detention', 'extended_sentence')
             and verdict = 'convicted' as is_custodial,
         remand_status = 'remand_youth_detention' as is_remand
@@ -29,7 +29,7 @@ counted as (
 final as (
     select
         p.la_code,
-        p.year || '-' || lpad(((p.year + 1) % 100)::varchar, 2, '0') as financial_year,
+        financial_year_label(p.year) as financial_year,
         coalesce(c.custodial_sentences, 0) as custodial_sentences,
         coalesce(c.remands_youth_detention, 0) as remands_youth_detention,
         p.population as population_10_17,

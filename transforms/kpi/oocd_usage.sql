@@ -16,7 +16,7 @@ with
 outcomes as (
     select
         home_la_code as la_code,
-        year(outcome_date) - (month(outcome_date) < 4)::integer as fy_start,
+        financial_year_start(outcome_date) as fy_start,
         outcome_type,
         child_gravity_matrix
     from core.police_outcomes
@@ -39,7 +39,7 @@ by_type as (
 completion as (
     select
         home_la_code as la_code,
-        year(end_date) - (month(end_date) < 4)::integer as fy_start,
+        financial_year_start(end_date) as fy_start,
         count(*) as oocd_interventions_ended,
         count(*) filter (where end_reason = 'completed') as oocd_interventions_completed
     from core.yos_interventions
@@ -51,7 +51,7 @@ completion as (
 final as (
     select
         t.la_code,
-        t.fy_start || '-' || lpad(((t.fy_start + 1) % 100)::varchar, 2, '0') as financial_year,
+        financial_year_label(t.fy_start) as financial_year,
         t.youth_cautions + t.youth_conditional_cautions as formal_oocd,
         t.community_resolutions as informal_oocd,
         t.outcome_22 + t.outcome_23 as diversion,

@@ -36,3 +36,6 @@ docs: $(STAMP)
 
 clean:
 	rm -rf data .pytest_cache
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(if $(POLICE_ROWS),--police-rows $(POLICE_ROWS),)

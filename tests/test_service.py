@@ -37,9 +37,13 @@ def test_a_dropped_file_is_loaded_by_its_triggered_deployment(prefect_api: str, 
             assert serve.poll() is None, serve.stdout.read()
             deployments = {d["name"]: d for d in httpx.post(f"{prefect_api}/deployments/filter", json={}).json()}
         assert set(deployments) == set(declared)
-        (nightly,) = deployments["nightly"]["schedules"]
-        assert nightly["schedule"]["cron"] == "0 2 * * *"
-        assert nightly["schedule"]["timezone"] == "Europe/London"
+        for name, d in declared.items():
+            want = [(s["cron"], s["timezone"]) for s in d.get("schedules", [])]
+            got = [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in deployments[name]["schedules"]]
+            assert got == want, name
+        assert ("0 2 * * *", "Europe/London") in [
+            (s["schedule"]["cron"], s["schedule"]["timezone"]) for s in deployments["nightly"]["schedules"]
+        ]
         automations = httpx.post(f"{prefect_api}/automations/filter", json={}).json()
         triggers = [a["trigger"] for a in automations]
         assert any(

@@ -4,6 +4,7 @@ read-only, with external access off. Storage sits behind this module so another 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import duckdb
@@ -38,10 +39,15 @@ class WarehouseBusy(RuntimeError):
 
 
 def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the loader's private warehouse and bring its schema up to date."""
+    """Open (creating if needed) the loader's private warehouse and bring its schema up to date.
+
+    DuckDB's memory is capped (``YOS_DUCKDB_MEMORY_LIMIT``, default 1GB; it spills to disk beyond that) so a
+    national-scale load fits beside everything else on a modest server."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    config = {"memory_limit": os.environ.get("YOS_DUCKDB_MEMORY_LIMIT", "1GB"),
+              "temp_directory": str(path.parent / "spill")}  # fmt: skip
     try:
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), config=config)
     except duckdb.IOException as e:
         if "lock" not in str(e):
             raise

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from expectations.contract import Contract, all_contracts, get_contract
+from expectations.contract import all_contracts, get_contract
 from yos.settings import PROJECT_ROOT
 
 _VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
@@ -154,9 +154,6 @@ class Config:
             if feed in p.feeds:
                 return p
         raise ConfigError(f"feed {feed!r} is not configured for any partner in {self.path}")
-
-    def feeds(self) -> list[tuple[Partner, Contract]]:
-        return [(p, get_contract(f)) for p in self.partners.values() for f in p.feeds]
 
 
 def default_config_path() -> Path:

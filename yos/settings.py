@@ -54,10 +54,6 @@ class Paths:
         return self.data / "outbox"
 
     @property
-    def secrets(self) -> Path:
-        return self.data / "secrets"
-
-    @property
     def prefect_home(self) -> Path:
         return self.data / "prefect"
 

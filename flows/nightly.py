@@ -42,7 +42,7 @@ def nightly(partners: list[str] | None = None) -> dict:
     logger = get_run_logger()
     run_id = new_run_id()
     results: list[LoadResult] = []
-    failures: list[str] = []
+    failures: list[FetchError] = []
     with Pipeline() as p:
         for partner_id, partner in p.cfg.partners.items():
             if partners and partner_id not in partners:
@@ -51,7 +51,7 @@ def nightly(partners: list[str] | None = None) -> dict:
                 try:
                     pull(p, partner_id, feed)
                 except FetchError as e:
-                    failures.append(str(e))
+                    failures.append(e)
         # Load everything landed and not yet loaded, oldest period first: this run's arrivals, and any extract an
         # interrupted run landed but never loaded (its partner would now answer 304).
         for extract in p.pending():
@@ -61,7 +61,7 @@ def nightly(partners: list[str] | None = None) -> dict:
         published = publish(p) if results or not p.paths.published_db.exists() else str(p.paths.published_db)
         alerts = alert(p, run_id, results)
     for f in failures:
-        logger.error("[%s] not fetched: %s", f.split(":")[0], f)
+        logger.error("[%s] not fetched: %s", str(f).split(":")[0], f)
     summary = {
         "run_id": run_id,
         "published": published,
@@ -78,8 +78,12 @@ def nightly(partners: list[str] | None = None) -> dict:
             for r in results
         ],
         "alerts": alerts,
-        "fetch_failures": failures,
+        "fetch_failures": [str(f) for f in failures],
     }
-    if failures:
-        raise RuntimeError(f"{len(failures)} feed(s) could not be fetched; the rest were loaded and published")
+    if failures:  # the run is marked failed so the operator sees it; what did arrive is loaded and published
+        raise FetchError(
+            f"{len(failures)} feed(s) could not be fetched (the rest were loaded and published): "
+            + "; ".join(str(f) for f in failures),
+            transient=all(f.transient for f in failures),
+        )
     return summary

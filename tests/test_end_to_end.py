@@ -168,3 +168,24 @@ def test_every_extract_has_a_self_contained_validation_report(nightly_run: dict,
     assert "ExpectColumnValuesToBeInSet" in text or "expect_column_values_to_be_in_set" in text
     assert "police_outcomes.sex.codes" in text
     screenshot(police, tmp_path / "report-police_outcomes.png", tmp_path / "chrome")
+
+
+def test_a_partner_refusing_the_credential_fails_the_run_clearly_and_the_rest_load(
+    prefect_api: str, tmp_path: Path, partnership: Path
+) -> None:
+    server = serve(partnership, {**PARTNER_TOKENS, "police": "not-what-we-send"})
+    env = {**os.environ, **TOKENS, "YOS_DATA_DIR": str(tmp_path / "data"), "PREFECT_API_URL": prefect_api,
+           "YOS_PARTNERS_URL": server.url, "YOS_SMTP_PORT": "9", "YOS_PSEUDONYM_KEY": "k"}  # fmt: skip
+    try:
+        r = subprocess.run([str(BIN / "yos"), "run", "nightly"], env=env, capture_output=True, text=True, timeout=600)
+    finally:
+        server.shutdown()
+    assert r.returncode == 1
+    assert (
+        "police/police_outcomes: the partner refused the credential (401); check environment variable "
+        "YOS_TOKEN_POLICE" in r.stderr
+    )
+    assert r.stderr.rstrip().splitlines()[-1].startswith("Error: 3 feed(s) could not be fetched")
+    con = connect_analyst(tmp_path / "data" / "yos.duckdb")
+    assert con.execute("select count(*) from core.court_disposals").fetchone()[0] > 0
+    assert con.execute("select count(*) from core.police_outcomes").fetchone()[0] == 0

@@ -55,10 +55,25 @@ class LoadResult:
 
 
 def _count_data_lines(extract: Extract) -> int:
+    """Data lines in a file held back whole (its header excluded), counted without reading it into memory."""
+    lines, last = 0, b"\n"
     with open(extract.path, "rb") as f:
-        data = f.read()
-    lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+        while chunk := f.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    lines += 0 if last == b"\n" else 1
     return max(lines - 1, 0)
+
+
+def _record_extract_problems(
+    con: duckdb.DuckDBPyConnection, load_id: int, extract: Extract, found: list[ExtractProblem]
+) -> None:
+    if found:
+        con.executemany(
+            "insert into audit.extract_problems values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [[load_id, extract.extract_id, extract.feed, extract.partner, p.rule_id, p.severity, p.message, p.fix]
+             for p in found],
+        )  # fmt: skip
 
 
 def load_extract(
@@ -105,28 +120,15 @@ def load_extract(
     staged = staging.stage(con, contract, extract.path, load_id)
     if staged.held_back:
         received = _count_data_lines(extract)
-        con.executemany(
-            "insert into audit.extract_problems values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    load_id,
-                    extract.extract_id,
-                    extract.feed,
-                    extract.partner,
-                    p.rule_id,
-                    p.severity,
-                    p.message,
-                    p.fix,
-                ]
-                for p in staged.problems
-            ],
-        )
+        con.execute("begin")
+        _record_extract_problems(con, load_id, extract, staged.problems)
         problems.update(con, load_id, extract.partner, extract.feed, held_back=True)
         con.execute(
             "update audit.loads set status = 'held_back', finished_at = ?, rows_received = ?, rows_loaded = 0, "
             "rows_quarantined = 0, message = ? where load_id = ?",
             [dt.datetime.now(dt.UTC), received, "; ".join(p.rule_id for p in staged.problems), load_id],
         )
+        con.execute("commit")
         logger.warning(
             "extract %s held back whole (%s); the previous good data stays published",
             extract.label,
@@ -156,12 +158,7 @@ def load_extract(
             (extract.declared_period_start, extract.declared_period_end),
             extract.declared_kind or contract.kind,
         )
-        if warnings:
-            con.executemany(
-                "insert into audit.extract_problems values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [[load_id, extract.extract_id, extract.feed, extract.partner, p.rule_id, p.severity, p.message, p.fix]
-                 for p in warnings],
-            )  # fmt: skip
+        _record_extract_problems(con, load_id, extract, warnings)
         # Load: the rest, pseudonymised and minimised, as versions.
         install_pseudonym(con, pseudonym_key)
         loaded = loading.load(

@@ -56,3 +56,11 @@ def test_ssda903_codes_follow_the_collection_year(pipeline: Pipeline, tmp_path: 
     path = write_extract(tmp_path / "h.csv", "cic_header", [row])
     r = pipeline.load(pipeline.land_file("cic_header", path, period=(None, period_end)))
     assert (r.rows_loaded == 1) is ok
+
+
+def test_a_byte_order_mark_and_windows_line_endings_are_tolerated(pipeline: Pipeline, tmp_path: Path) -> None:
+    path = write_extract(tmp_path / "x.csv", "police_outcomes", [{"outcome_id": "A"}, {"outcome_id": "B", "sex": "X"}])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
+    r = pipeline.load(pipeline.land_file("police_outcomes", path))
+    assert (r.status, r.rows_loaded, r.rows_quarantined) == ("loaded", 1, 1)
+    assert pipeline.con.execute("select line, value from quarantine.row_problems").fetchall() == [(3, "X")]

@@ -17,11 +17,36 @@ import duckdb
 
 from expectations.contract import all_contracts
 from warehouse import disclosure
-from warehouse.loading import stored_columns
+from warehouse.loading import ensure_table, stored_columns
 
 TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
 LAYERS = ("conformed", "kpi", "audit")
 MAX_LOAD = 9_223_372_036_854_775_807
+
+# What of the loader's audit trail analysts get: counts, rules and dates, never a row's values.
+AUDIT_COPIES = {
+    "loads": ("select * from {home}.audit.loads", "Every load: rows received, loaded and quarantined, status."),
+    "extracts": (
+        "select extract_id, feed, partner, sha256, bytes, source, received_at, declared_period_start, "
+        "declared_period_end, declared_kind from {home}.landing.extracts",
+        "Every extract received: partner, feed, hash, period.",
+    ),
+    "data_quality": (
+        "select load_id, extract_id, feed, partner, rule_id, severity, count(*) as failing_rows, "
+        "count(distinct line) as lines from {home}.quarantine.row_problems group by all",
+        "Failing rows per load and rule (values withheld).",
+    ),
+    "extract_problems": ("select * from {home}.audit.extract_problems", "Whole-extract problems: held back or warned."),
+    "problems": (
+        "select partner, feed, rule_id, column_name, severity, opened_at, last_seen_at, extracts_seen, closed_at, "
+        "escalated_at from {home}.quarantine.problems",
+        "Each distinct data problem: opened, last seen, closed.",
+    ),
+    "reminders": (
+        "select partner, feed, due_at, kind, sent_at, status from {home}.audit.reminders",
+        "Late-extract reminders and escalations sent.",
+    ),
+}
 
 
 def _q(text: str) -> str:
@@ -32,8 +57,6 @@ def _core_views(con: duckdb.DuckDBPyConnection, existing: set[str]) -> None:
     as_at = f"coalesce(getvariable('as_at_load'), {MAX_LOAD})"
     for feed, contract in all_contracts().items():
         if feed not in existing:
-            from warehouse.loading import ensure_table
-
             ensure_table(con, contract)  # a feed never loaded still gets its (empty) table and views
         con.execute(
             f"""create or replace view core.{feed} as
@@ -116,32 +139,9 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, threshold: int = 5) -> N
         ).fetchall():
             con.execute(f"create table history.{table} as select * from {home}.history.{table}")
             existing.add(table)
-        con.execute(f"create table audit.loads as select * from {home}.audit.loads")
-        con.execute(
-            f"create table audit.extracts as select extract_id, feed, partner, sha256, bytes, source, received_at, "
-            f"declared_period_start, declared_period_end, declared_kind from {home}.landing.extracts"
-        )
-        con.execute(
-            f"""create table audit.data_quality as
-                select load_id, extract_id, feed, partner, rule_id, severity, count(*) as failing_rows,
-                       count(distinct line) as lines
-                from {home}.quarantine.row_problems group by all"""
-        )
-        con.execute(f"create table audit.extract_problems as select * from {home}.audit.extract_problems")
-        con.execute(
-            f"create table audit.problems as select partner, feed, rule_id, column_name, severity, opened_at, "
-            f"last_seen_at, extracts_seen, closed_at, escalated_at from {home}.quarantine.problems"
-        )
-        con.execute(
-            f"create table audit.reminders as select partner, feed, due_at, kind, sent_at, status "
-            f"from {home}.audit.reminders"
-        )
-        con.execute("comment on table audit.problems is 'Each distinct data problem: opened, last seen, closed.'")
-        con.execute("comment on table audit.reminders is 'Late-extract reminders and escalations sent.'")
-        con.execute("comment on table audit.loads is 'Every load: rows received, loaded and quarantined, status.'")
-        con.execute("comment on table audit.extracts is 'Every extract received: partner, feed, hash, period.'")
-        con.execute("comment on table audit.data_quality is 'Failing rows per load and rule (values withheld).'")
-        con.execute("comment on table audit.extract_problems is 'Extracts held back whole, and why.'")
+        for table, (query, comment) in AUDIT_COPIES.items():
+            con.execute(f"create table audit.{table} as {query.format(home=home)}")
+            con.execute(f"comment on table audit.{table} is {_q(comment)}")
         _core_views(con, existing)
         apply_transforms(con)
         _inherit_column_comments(con)

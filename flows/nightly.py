@@ -31,6 +31,11 @@ def publish(p: Pipeline) -> str:
     return str(p.publish())
 
 
+@task(name="board pack", cache_policy=NO_CACHE)
+def board_pack(p: Pipeline) -> str:
+    return str(p.board_pack()[0])
+
+
 @task(name="alert partners", cache_policy=NO_CACHE)
 def alert(p: Pipeline, run_id: str, results: list[LoadResult]) -> list[dict]:
     return p.alert(run_id, results)
@@ -59,12 +64,14 @@ def nightly(partners: list[str] | None = None) -> dict:
                 results.append(load(p, extract))
         # Nothing new (every partner answered 304) leaves the published warehouse as it is: no rebuild
         published = publish(p) if results or not p.paths.published_db.exists() else str(p.paths.published_db)
+        pack = board_pack(p) if results or not p.paths.board_pack.exists() else str(p.paths.board_pack)
         alerts = alert(p, run_id, results)
     for f in failures:
         logger.error("[%s] not fetched: %s", str(f).split(":")[0], f)
     summary = {
         "run_id": run_id,
         "published": published,
+        "board_pack": pack,
         "loads": [
             {
                 "partner": r.extract.partner,

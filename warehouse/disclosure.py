@@ -10,17 +10,20 @@ from typing import Any
 import duckdb
 import yaml
 
-SPEC = Path(__file__).resolve().parents[1] / "transforms" / "published" / "disclosure.yml"
+TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
+SPEC = TRANSFORMS / "published" / "disclosure.yml"
+MEASURES = TRANSFORMS / "kpi" / "measures.sql"
 
 
-def suppress_row(row: dict[str, Any], spec: dict, threshold: int) -> set[str]:
-    """The columns of ``row`` to suppress under ``spec`` with ``threshold``."""
+def suppress_row(row: dict[str, Any], spec: dict, threshold: int, hidden: set[str] | None = None) -> set[str]:
+    """The columns of ``row`` to suppress under ``spec`` with ``threshold``, starting from ``hidden`` (cells already
+    suppressed by rules across rows)."""
 
     def small(col: str) -> bool:
         v = row.get(col)
         return v is not None and 0 < v < threshold
 
-    hidden = {c for c in spec.get("counts", []) if small(c)}
+    hidden = set(hidden or ()) | {c for c in spec.get("counts", []) if small(c)}
     for comp in spec.get("complements", []):
         total, part = row.get(comp["total"]), row.get(comp["part"])
         if comp["total"] not in hidden and comp["part"] not in hidden and total is not None and part is not None:
@@ -37,25 +40,68 @@ def suppress_row(row: dict[str, Any], spec: dict, threshold: int) -> set[str]:
             target = min(shown, key=lambda p: row.get(p) or 0) if shown else group["total"]
             hidden.add(target)
             changed = True
-    for rate, (numerator, denominator) in spec.get("rates", {}).items():
+    for rate, (numerator, *inputs) in spec.get("rates", {}).items():
         value = row.get(numerator)
-        if numerator in hidden or denominator in hidden or value is None or value < threshold:
+        if numerator in hidden or any(i in hidden for i in inputs) or value is None or value < threshold:
             hidden.add(rate)
     return hidden
+
+
+def suppress_rows(rows: list[dict[str, Any]], spec: dict, threshold: int) -> list[set[str]]:
+    """The columns to suppress in each of ``rows`` (one view), with the rules across rows: ``partitions`` (no
+    group of rows adding up to a published total has exactly one suppressed cell in a column) and ``references``
+    (a rate computed against another row is hidden wherever that row's inputs are)."""
+    hidden = [suppress_row(r, spec, threshold) for r in rows]
+    changed = True
+    while changed:
+        changed = False
+        for part in spec.get("partitions", []):
+            for members in _groups(rows, part["by"]).values():
+                for col in part["counts"]:
+                    if sum(col in hidden[i] for i in members) != 1:
+                        continue
+                    shown = [i for i in members if col not in hidden[i] and (rows[i].get(col) or 0) > 0]
+                    if shown:
+                        i = min(shown, key=lambda i: rows[i][col])
+                        hidden[i] = suppress_row(rows[i], spec, threshold, hidden[i] | {col})
+                        changed = True
+    for ref in spec.get("references", []):
+        for members in _groups(rows, ref["by"]).values():
+            anchors = [i for i in members if all(rows[i].get(k) == v for k, v in ref["row"].items())]
+            if any(n in hidden[i] for i in anchors for n in ref["needs"]):
+                for i in members:
+                    hidden[i] |= set(ref["rates"])
+    return hidden
+
+
+def _groups(rows: list[dict[str, Any]], by: list[str]) -> dict[tuple, list[int]]:
+    groups: dict[tuple, list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault(tuple(r[c] for c in by), []).append(i)
+    return groups
 
 
 def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
     """Create ``published.<view>`` for every kpi view the spec names, in the current database."""
     spec = yaml.safe_load(SPEC.read_text())
+    views = {
+        r[0]
+        for r in con.execute(
+            "select view_name from duckdb_views() where database_name = current_database() and schema_name = 'kpi'"
+        ).fetchall()
+    }
+    unlisted = views - set(spec) - {"measures"}
+    if unlisted:
+        raise RuntimeError(f"{SPEC.name} has no disclosure rules for kpi.{', kpi.'.join(sorted(unlisted))}: add them")
     con.execute("create schema if not exists published")
     for view, rules in spec.items():
         rel = con.sql(f"select * from kpi.{view}")
         columns, types = rel.columns, [str(t) for t in rel.types]
         rows = [dict(zip(columns, r, strict=True)) for r in rel.fetchall()]
-        out = []
-        for row in rows:
-            hidden = suppress_row(row, rules, threshold)
-            out.append([None if c in hidden else row[c] for c in columns] + [sorted(hidden)])
+        out = [
+            [None if c in hidden else row[c] for c in columns] + [sorted(hidden)]
+            for row, hidden in zip(rows, suppress_rows(rows, rules, threshold), strict=True)
+        ]
         cols = ", ".join(f'"{c}" {t}' for c, t in zip(columns, types, strict=True))
         con.execute(f"create or replace table published.{view} ({cols}, suppressed_cells VARCHAR[])")
         if out:
@@ -78,3 +124,5 @@ def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
         con.execute(
             f"comment on column published.{view}.suppressed_cells is 'Columns suppressed in this row (disclosure control).'"
         )
+    # published.measures: the same query as kpi.measures over the published views, so it carries their suppression
+    con.execute(MEASURES.read_text().replace("kpi.", "published."))

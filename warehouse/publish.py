@@ -123,8 +123,29 @@ def _inherit_column_comments(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f'comment on column {schema}.{view}."{column}" is {_q(comment)}')
 
 
-def build(con: duckdb.DuckDBPyConnection, target: Path, threshold: int = 5) -> None:
-    """Write a complete published warehouse to ``target`` from the loader connection ``con``."""
+PARTNERSHIP_COLUMNS = {
+    "partnership_name": "The partnership's name.",
+    "la_code": "ONS code of the partnership's local authority.",
+    "la_name": "Name of the partnership's local authority.",
+    "comparator_area_code": "ONS code of the area its figures are compared with beside England.",
+    "comparator_area_name": "Name of that area.",
+}
+
+
+def _partnership(con: duckdb.DuckDBPyConnection, area: dict[str, str]) -> None:
+    columns = ", ".join(f"{_q(v)} as {k}" for k, v in area.items())
+    con.execute(f"create table core.partnership as select {columns}")
+    con.execute(
+        "comment on table core.partnership is 'The partnership (config/partnership.yml): its LA, and the area its "
+        "figures are compared with beside England (published_comparators area_code).'"
+    )
+    for column, comment in PARTNERSHIP_COLUMNS.items():
+        con.execute(f"comment on column core.partnership.{column} is {_q(comment)}")
+
+
+def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], threshold: int = 5) -> None:
+    """Write a complete published warehouse to ``target`` from the loader connection ``con``; ``area`` is the
+    partnership's area and comparator (``Config.area``), which the KPI views read from ``core.partnership``."""
     if target.exists():
         target.unlink()
     home = con.execute("select current_database()").fetchone()[0]
@@ -143,6 +164,7 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, threshold: int = 5) -> N
             con.execute(f"create table audit.{table} as {query.format(home=home)}")
             con.execute(f"comment on table audit.{table} is {_q(comment)}")
         _core_views(con, existing)
+        _partnership(con, area)
         apply_transforms(con)
         _inherit_column_comments(con)
         disclosure.publish_views(con, threshold)
@@ -165,11 +187,11 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, threshold: int = 5) -> N
         con.execute("detach pub")
 
 
-def publish(con: duckdb.DuckDBPyConnection, published: Path, threshold: int = 5) -> Path:
+def publish(con: duckdb.DuckDBPyConnection, published: Path, area: dict[str, str], threshold: int = 5) -> Path:
     """Build the published warehouse next to ``published`` and swap it in atomically; keep the previous one."""
     nxt = published.with_name(published.stem + ".next.duckdb")
     prev = published.with_name(published.stem + ".prev.duckdb")
-    build(con, nxt, threshold)
+    build(con, nxt, area, threshold)
     if published.exists():
         if prev.exists():
             prev.unlink()

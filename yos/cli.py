@@ -24,6 +24,7 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from expectations.contract import ContractError
+        from warehouse.board_pack import BoardPackError
         from warehouse.db import WarehouseBusy
         from yos.config import ConfigError
         from yos.partners.http import FetchError
@@ -31,6 +32,7 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except (
+            BoardPackError,
             ContractError,
             ConfigError,
             FetchError,
@@ -227,7 +229,9 @@ def run_nightly(partners_: tuple[str, ...]) -> None:
             f"{x['partner']}/{x['feed']}: {x['status']} ({x['received']} received, {x['loaded']} loaded, "
             f"{x['quarantined']} quarantined)"
         )
-    click.echo(f"published {summary['published']}; {len(summary['alerts'])} alert(s) sent")
+    click.echo(
+        f"published {summary['published']}; board pack {summary['board_pack']}; {len(summary['alerts'])} alert(s) sent"
+    )
 
 
 @cli.command()
@@ -260,6 +264,25 @@ def load(feed: str, file: Path, no_alert: bool) -> None:
         click.echo(f"  alert to {s['recipient']}: {s['status']} (copy: {s['copy']})")
     if result.status == "held_back":
         sys.exit(2)
+
+
+@cli.command()
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write (default data/board-pack.html)."
+)
+@click.option("--pdf", is_flag=True, help="Also print it to PDF with headless Chromium.")
+@friendly
+def report(out: Path | None, pdf: bool) -> None:
+    """Write the management board's KPI pack: one self-contained HTML page with a chart of each KPI's trend against
+    England and the comparator area, drawn from the disclosure-controlled published views.
+
+    Example: yos report --pdf
+    """
+    from yos.pipeline import Pipeline
+
+    with Pipeline() as p:
+        for path in p.board_pack(out, pdf=pdf):
+            click.echo(f"wrote {path}")
 
 
 @cli.command()

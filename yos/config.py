@@ -138,6 +138,8 @@ class Config:
     name: str
     la_code: str
     la_name: str
+    comparator_area_code: str
+    comparator_area_name: str
     yos_data_lead: Contact
     pseudonym_key: SecretRef
     pseudonym_key_version: int
@@ -148,6 +150,17 @@ class Config:
     retention_years: dict[str, int] = field(default_factory=dict)
     calendar: dict[str, Any] = field(default_factory=dict)
     partners: dict[str, Partner] = field(default_factory=dict)
+
+    @property
+    def area(self) -> dict[str, str]:
+        """The partnership's area and its comparator, as the KPI views read them (``core.partnership``)."""
+        return {
+            "partnership_name": self.name,
+            "la_code": self.la_code,
+            "la_name": self.la_name,
+            "comparator_area_code": self.comparator_area_code,
+            "comparator_area_name": self.comparator_area_name,
+        }
 
     def partner_of(self, feed: str) -> Partner:
         for p in self.partners.values():
@@ -210,6 +223,8 @@ def load_config(path: Path | None = None) -> Config:
         name=ps["name"],
         la_code=ps["la_code"],
         la_name=ps["la_name"],
+        comparator_area_code=(ps.get("comparator") or {}).get("area_code", "E92000001"),
+        comparator_area_name=(ps.get("comparator") or {}).get("area_name", "England"),
         yos_data_lead=_contact(ps["yos_data_lead"]),
         pseudonym_key=secret_ref(doc["pseudonymisation"]["key"]),
         pseudonym_key_version=int(doc["pseudonymisation"]["version"]),

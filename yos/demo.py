@@ -56,8 +56,11 @@ def report(paths: Paths, la_code: str, new_loads: set[str]) -> str:
             for p, f, s, r, lo, q, e in loads
         ]
         fte = con.execute(
-            "select year, fte_count, population_10_17, rate_per_100k, england_rate_per_100k "
-            "from kpi.first_time_entrants where la_code = ? order by year",
+            """select f.year, f.fte_count, f.population_10_17, f.rate_per_100k, m.england_value
+               from kpi.first_time_entrants as f
+               left join kpi.measures as m
+                 on m.measure = 'first_time_entrants' and m.la_code = f.la_code and m.period = f.year::varchar
+               where f.la_code = ? order by f.year""",
             [la_code],
         ).fetchall()
         reoff = con.execute(

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from expectations import report as validation_report
 from expectations.contract import get_contract
-from warehouse import landing, problems, retention
-from warehouse.db import connect_loader
+from warehouse import board_pack, landing, problems, retention
+from warehouse.db import connect_analyst, connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.pipeline import LoadResult, load_extract
 from warehouse.publish import publish
@@ -235,9 +235,24 @@ class Pipeline:
                 )
         return sent
 
+    def board_pack(self, path: Path | None = None, pdf: bool = False) -> list[Path]:
+        """Write the board pack (and a PDF of it) from the published warehouse; returns the files written."""
+        target = Path(path or self.paths.board_pack)
+        if not self.paths.published_db.exists():
+            raise board_pack.BoardPackError("there is no published warehouse yet: run `yos run nightly` first")
+        con = connect_analyst(self.paths.published_db)
+        try:
+            written = [board_pack.write(con, self.cfg.area, self.cfg.disclosure_threshold, target)]
+        finally:
+            con.close()
+        if pdf:
+            written.append(board_pack.print_pdf(target, target.with_suffix(".pdf")))
+        feed_logger().info("board pack written: %s", ", ".join(p.name for p in written))
+        return written
+
     def publish(self) -> Path:
         """Rebuild the analysts' warehouse and swap it in atomically."""
-        path = publish(self.con, self.paths.published_db, self.cfg.disclosure_threshold)
+        path = publish(self.con, self.paths.published_db, self.cfg.area, self.cfg.disclosure_threshold)
         feed_logger().info("published %s", path.name)
         loads = self.con.execute("select count(*) from audit.loads").fetchone()[0]
         events.emit(events.WarehousePublished(str(path), loads))

@@ -50,6 +50,11 @@ class Paths:
         return self.data / "reports"
 
     @property
+    def board_pack(self) -> Path:
+        """The management board's KPI pack, rewritten after each nightly load."""
+        return self.data / "board-pack.html"
+
+    @property
     def outbox(self) -> Path:
         return self.data / "outbox"
 

@@ -10,7 +10,7 @@ ids as (select * from conformed.child_identifiers),
 
 facts as (
     select i.child_key, y.dob_month as birth_month, y.sex, y.ethnicity, y.home_la_code, 1 as source_rank,
-           'yos' as agency
+           case when y.looked_after or y.care_leaver then 'yos_care' else 'yos' end as agency
     from core.yos_interventions as y join ids as i on i.identifier_kind = 'yos' and i.identifier = y.yos_child_id
     union all
     select i.child_key, p.dob_month, p.sex, p.ethnicity, p.home_la_code, 2, 'police'
@@ -31,10 +31,10 @@ final as (
         min_by(sex, source_rank) filter (where sex is not null) as sex,
         min_by(ethnicity, source_rank) filter (where ethnicity is not null) as ethnicity,
         min_by(home_la_code, source_rank) filter (where home_la_code is not null) as home_la_code,
-        bool_or(agency = 'yos') as is_known_to_yos,
+        bool_or(agency in ('yos', 'yos_care')) as is_known_to_yos,
         bool_or(agency = 'police') as is_known_to_police,
         bool_or(agency = 'courts') as is_known_to_courts,
-        bool_or(agency = 'childrens_social_care') as is_looked_after
+        bool_or(agency in ('childrens_social_care', 'yos_care')) as is_looked_after
     from facts
     group by child_key
 )
@@ -50,4 +50,4 @@ comment on column conformed.children.home_la_code is 'Local authority of residen
 comment on column conformed.children.is_known_to_yos is 'The YOS has worked with the child (any intervention, prevention included).';
 comment on column conformed.children.is_known_to_police is 'The police have an offence outcome for the child.';
 comment on column conformed.children.is_known_to_courts is 'A court has sentenced or tried the child.';
-comment on column conformed.children.is_looked_after is 'The child is in the SSDA903 return (looked after in the collection year).';
+comment on column conformed.children.is_looked_after is 'The child is in the SSDA903 return (looked after in the collection year), or the YOS recorded the child as looked after or a care leaver.';

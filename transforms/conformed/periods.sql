@@ -4,3 +4,5 @@
 -- financial_year_label(y): 2024 -> '2024-25'.
 create or replace macro financial_year_start(d) as year(d) - (month(d) < 4)::integer;
 create or replace macro financial_year_label(y) as y || '-' || lpad(((y + 1) % 100)::varchar, 2, '0');
+-- fy_date(label): '2024-25' -> 2024-04-01, the first day of a financial year given by its label.
+create or replace macro fy_date(label) as make_date(left(label, 4)::integer, 4, 1);

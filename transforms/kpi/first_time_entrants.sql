@@ -5,7 +5,8 @@
 -- 10-17 population (ONS mid-year estimate). FTEs are counted by CALENDAR year, unlike most youth justice figures.
 -- A child's first proven outcome is the earliest in all the history the partnership holds; community resolutions,
 -- Outcome 22/23 and triage never make an FTE (they are not in conformed.proven_outcomes).
--- Inputs: conformed.proven_outcomes, core.population_10_17, core.published_comparators.
+-- The England and comparator rates sit beside it in kpi.measures.
+-- Inputs: conformed.proven_outcomes, core.population_10_17.
 create or replace view kpi.first_time_entrants as
 with
 
@@ -28,24 +29,16 @@ years_with_data as (
     select distinct year(proven_date) as year from conformed.proven_outcomes
 ),
 
-england as (
-    select try_cast(period as integer) as year, value as england_rate_per_100k
-    from core.published_comparators
-    where measure = 'FirstYJS' and area_code = 'E92000001'
-),
-
 final as (
     select
         p.la_code,
         p.year,
         coalesce(c.fte_count, 0) as fte_count,
         p.population as population_10_17,
-        round(100000.0 * coalesce(c.fte_count, 0) / p.population, 1) as rate_per_100k,
-        e.england_rate_per_100k
+        round(100000.0 * coalesce(c.fte_count, 0) / p.population, 1) as rate_per_100k
     from core.population_10_17 as p
     inner join years_with_data using (year)
     left join counted as c using (la_code, year)
-    left join england as e using (year)
 )
 
 select * from final
@@ -57,4 +50,3 @@ comment on column kpi.first_time_entrants.year is 'Calendar year of the first pr
 comment on column kpi.first_time_entrants.fte_count is 'Children whose first proven outcome fell in the year.';
 comment on column kpi.first_time_entrants.population_10_17 is 'ONS mid-year estimate of 10-17-year-olds in the LA.';
 comment on column kpi.first_time_entrants.rate_per_100k is 'fte_count per 100,000 of population_10_17.';
-comment on column kpi.first_time_entrants.england_rate_per_100k is 'Published England FTE rate for the year (comparator).';

@@ -76,6 +76,24 @@ FILE_DEFECTS = ("missing_column", "wrong_encoding", "name_column", "malformed_li
 SYNTHETIC_NAMES = ["Jayden Example", "Kacey Placeholder", "Morgan Fictional"]
 
 
+# National values of the YJB's ten KPIs (measure codes of kpi.measures), roughly where the first published
+# figures sit; the synthetic comparators drift from these by half a point a year.
+COMPARATOR_KPIS = {
+    "kpi1_accommodation": 90.0,
+    "kpi2_ete": 72.0,
+    "kpi3_send": 55.0,
+    "kpi4_mental_health_offered": 80.0,
+    "kpi4_mental_health_attending": 70.0,
+    "kpi5_substance_misuse_offered": 78.0,
+    "kpi5_substance_misuse_attending": 60.0,
+    "kpi6_oocd_completion": 84.0,
+    "kpi7_board_attendance": 78.0,
+    "kpi8_wider_services": 45.0,
+    "kpi9_serious_violence": 7.5,
+    "kpi10_victims_rj": 30.0,
+}
+
+
 def _pick(rng: random.Random, weighted: list) -> object:
     return rng.choices([w[0] for w in weighted], weights=[w[1] for w in weighted])[0]
 
@@ -672,22 +690,24 @@ class Generator:
             for la, pop in {self.la: POPULATION_10_17.get(self.la, 27_600)}.items():
                 grown = int(pop * (1 + 0.012 * (year - self.start.year)))
                 self.rows["population_10_17"].append({"la_code": la, "year": str(year), "population": str(grown)})
-        src = "synthetic, shaped on DfE LAIT and MoJ youth justice statistics"
+        src = "synthetic, shaped on DfE LAIT, MoJ and YJB youth justice statistics"
+        areas = (("E92000001", "England", 1.0), ("E12000004", "East Midlands", 1.04))
         for year in range(self.start.year, self.end.year + 1):
             k = year - self.start.year
-            for code, name, fte, reoff, cust in (
-                ("E92000001", "England", 150 - 4 * k, 32.5 + 0.2 * k, 0.09),
-                ("E12000004", "East Midlands", 160 - 5 * k, 33.0, 0.10),
-            ):
-                for measure, value in (("FirstYJS", fte), ("ReoffYO", reoff), ("CustodyRate", cust)):
-                    period = str(year) if measure == "FirstYJS" else f"{year}-{(year + 1) % 100:02d}"
+            fy = f"{year}-{(year + 1) % 100:02d}"
+            values = [("FirstYJS", str(year), 150 - 4 * k), ("ReoffYO", fy, 32.5 + 0.2 * k),
+                      ("ReoffFreq", fy, 3.6), ("CustodyRate", fy, 0.09)]  # fmt: skip
+            if year >= 2023:  # the YJB's ten KPIs are collected from April 2023
+                values += [(m, fy, v + 0.5 * k) for m, v in COMPARATOR_KPIS.items()]
+            for code, name, factor in areas:
+                for measure, period, value in values:
                     self.rows["published_comparators"].append(
                         {
                             "measure": measure,
                             "area_code": code,
                             "area_name": name,
                             "period": period,
-                            "value": f"{value:.2f}",
+                            "value": f"{value * factor:.2f}",
                             "source": src,
                         }
                     )

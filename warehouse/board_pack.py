@@ -1,0 +1,218 @@
+"""The management board's KPI pack: one self-contained HTML page (no scripts, styles, fonts or images from a network;
+charts are inline SVG) drawn from ``published.measures`` in the analysts' warehouse, so every figure in it has been
+through disclosure control. Each measure gets its trend against England and the comparator area, the latest figure
+with the gaps, the period, and its definition in a sentence. A PDF is printed from the same page with headless
+Chromium when asked for and Chromium is installed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+_env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
+
+COLUMNS = ["ordinal", "kpi", "measure", "title", "period", "numerator", "denominator", "value", "unit", "better", "provisional",
+           "suppressed", "england_value", "gap_to_england", "comparator_name", "comparator_value",
+           "gap_to_comparator", "definition"]  # fmt: skip
+
+
+@dataclass
+class Measure:
+    """One measure's series for the partnership's LA, oldest period first."""
+
+    kpi: str
+    measure: str
+    title: str
+    unit: str
+    better: str | None
+    definition: str
+    comparator_name: str
+    points: list[dict] = field(default_factory=list)
+
+    @property
+    def latest(self) -> dict:
+        return self.points[-1]
+
+    def verdict(self, gap: float | None) -> str:
+        """'better', 'worse' or '' for a gap (local minus comparator) on this measure."""
+        if gap is None or not self.better or gap == 0:
+            return ""
+        return "better" if (gap < 0) == (self.better == "lower") else "worse"
+
+
+class BoardPackError(Exception):
+    pass
+
+
+def measures(con: duckdb.DuckDBPyConnection, la_code: str) -> list[Measure]:
+    """Every measure of ``published.measures`` for ``la_code``, in the order of the view (by KPI)."""
+    rows = con.execute(
+        f"""select {", ".join(COLUMNS)} from published.measures where la_code = ?
+            order by ordinal, period_start""",
+        [la_code],
+    ).fetchall()
+    out: dict[str, Measure] = {}
+    for r in rows:
+        x = dict(zip(COLUMNS, r, strict=True))
+        m = out.setdefault(
+            x["measure"],
+            Measure(x["kpi"], x["measure"], x["title"], x["unit"], x["better"], x["definition"], x["comparator_name"]),
+        )
+        m.points.append(x)
+    return list(out.values())
+
+
+def chart(m: Measure, width: int = 460, height: int = 190) -> str:
+    """An inline SVG line chart of the measure against England and the comparator. A suppressed local figure is a
+    gap in the line with an 's' on the axis; a provisional one is a hollow point."""
+    pad_l, pad_r, pad_t, pad_b = 50, 28, 12, 34
+    periods = [p["period"] for p in m.points]
+    series = {
+        "local": [p["value"] for p in m.points],
+        "england": [p["england_value"] for p in m.points],
+        "comparator": [p["comparator_value"] for p in m.points],
+    }
+    values = [v for s in series.values() for v in s if v is not None]
+    top = max(values, default=1.0) or 1.0
+    if m.unit == "%":
+        top = 100.0
+    else:
+        top = _nice(top * 1.15)
+    n = len(periods)
+
+    def x(i: int) -> float:
+        return pad_l + (width - pad_l - pad_r) * (0.5 if n == 1 else i / (n - 1))
+
+    def y(v: float) -> float:
+        return pad_t + (height - pad_t - pad_b) * (1 - v / top)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{_esc(m.title)}: trend against England and {_esc(m.comparator_name)}">'
+    ]
+    for k in range(5):
+        v = top * k / 4
+        parts.append(
+            f'<line x1="{pad_l}" x2="{width - pad_r}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#dddddd"/>'
+            f'<text x="{pad_l - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="11" fill="#505a5f">'
+            f"{_fmt(v, m.unit)}</text>"
+        )
+    for i, label in enumerate(periods):
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{height - pad_b + 16}" text-anchor="middle" font-size="11" fill="#505a5f">'
+            f"{_esc(label)}</text>"
+        )
+    styles = {
+        "england": 'stroke="#505a5f" stroke-dasharray="6 4"',
+        "comparator": 'stroke="#f47738" stroke-dasharray="2 3"',
+        "local": 'stroke="#1d70b8" stroke-width="3"',
+    }
+    for name in ("england", "comparator", "local"):
+        for segment in _segments(series[name]):
+            pts = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in segment)
+            parts.append(f'<polyline fill="none" stroke-width="2" {styles[name]} points="{pts}"/>')
+    for i, p in enumerate(m.points):
+        if p["value"] is not None:
+            fill = "#ffffff" if p["provisional"] else "#1d70b8"
+            parts.append(
+                f'<circle cx="{x(i):.1f}" cy="{y(p["value"]):.1f}" r="4" fill="{fill}" stroke="#1d70b8" '
+                f'stroke-width="2"/>'
+            )
+        elif p["suppressed"]:
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{y(0) - 4:.1f}" text-anchor="middle" font-size="12" font-weight="bold" '
+                f'fill="#d4351c">s</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _segments(values: list[float | None]) -> list[list[tuple[int, float]]]:
+    out: list[list[tuple[int, float]]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            out.append([])
+        else:
+            out[-1].append((i, v))
+    return [s for s in out if s]
+
+
+def _nice(v: float) -> float:
+    """The next round number (1, 2, 2.5 or 5 times a power of ten) at or above v, for a chart's top."""
+    if v <= 0:
+        return 1.0
+    magnitude = 10 ** math.floor(math.log10(v))
+    return next(step * magnitude for step in (1, 2, 2.5, 5, 10) if v <= step * magnitude * (1 + 1e-9))
+
+
+def _fmt(v: float | None, unit: str) -> str:
+    if v is None:
+        return ""
+    if unit in ("children", "offences"):
+        return f"{v:,.0f}"
+    if unit == "%":
+        return f"{v:.1f}%"
+    return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def render(con: duckdb.DuckDBPyConnection, area: dict[str, str], threshold: int) -> str:
+    """The board pack as one HTML document, from the published warehouse ``con``."""
+    ms = measures(con, area["la_code"])
+    if not ms:
+        raise BoardPackError(
+            f"the published warehouse holds no measures for {area['la_name']} ({area['la_code']}): "
+            "load the partners' extracts first (yos run nightly)"
+        )
+    load_id, loaded_at = con.execute("select max(load_id), max(finished_at) from audit.loads").fetchone()
+    groups: dict[str, list[Measure]] = {}
+    for m in ms:
+        groups.setdefault(m.kpi, []).append(m)
+    return _env.get_template("board_pack.html.j2").render(
+        area=area,
+        groups=groups,
+        measures=ms,
+        chart=chart,
+        fmt=_fmt,
+        threshold=threshold,
+        load_id=load_id,
+        loaded_at=loaded_at,
+        generated=dt.datetime.now(dt.UTC).strftime("%d %B %Y %H:%M UTC"),
+    )
+
+
+def write(con: duckdb.DuckDBPyConnection, area: dict[str, str], threshold: int, path: Path) -> Path:
+    """Write the pack to ``path`` (atomically: a reader never sees half a pack)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(render(con, area, threshold))
+    tmp.replace(path)
+    return path
+
+
+def print_pdf(html: Path, pdf: Path, timeout: float = 120) -> Path:
+    """Print the pack to PDF with headless Chromium (Debian's ``chromium``)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not browser:
+        raise BoardPackError("a PDF needs Chromium (apt install chromium); the HTML pack was written")
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+             "--disable-background-networking", "--disable-component-update", f"--user-data-dir={profile}",
+             "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.resolve().as_uri()],
+            capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+    if done.returncode != 0 or not pdf.exists():
+        raise BoardPackError(f"Chromium could not print {html.name} to PDF (exit {done.returncode})")
+    return pdf

@@ -7,7 +7,6 @@ import csv
 import io
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers import screenshot
 from warehouse.db import connect_analyst
 from yos.alerts.mailcatcher import MailCatcher
 from yos.synthetic.generate import generate
@@ -132,22 +132,6 @@ def test_each_partner_gets_its_own_alert_and_nothing_of_another_agency(nightly_r
     assert {a.get_filename() for a in yos.iter_attachments()} == {"yos_interventions_failing_rows.csv"}
 
 
-def screenshot(page: Path, shot: Path, profile: Path) -> None:
-    """Render ``page`` in headless Chromium (Debian's package) to ``shot``."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed: .ci/run installs it")
-        pytest.skip("chromium not installed here")
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={profile}", "--hide-scrollbars", "--window-size=1100,1500",
-                    f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=True)  # fmt: skip
-    assert shot.stat().st_size > 20_000
-    if os.environ.get("YOS_KEEP_SCREENSHOTS"):
-        shutil.copy(shot, Path(os.environ["YOS_KEEP_SCREENSHOTS"]) / shot.name)
-
-
 def test_the_html_alert_renders_in_chromium(nightly_run: dict, tmp_path: Path) -> None:
     police = next(m for m in nightly_run["mails"] if m["To"] == "data-lead@police.example")
     html = police.get_body(("html",)).get_content()
@@ -168,6 +152,28 @@ def test_every_extract_has_a_self_contained_validation_report(nightly_run: dict,
     assert "ExpectColumnValuesToBeInSet" in text or "expect_column_values_to_be_in_set" in text
     assert "police_outcomes.sex.codes" in text
     screenshot(police, tmp_path / "report-police_outcomes.png", tmp_path / "chrome")
+
+
+def test_the_nightly_run_writes_the_board_pack_from_the_published_figures(nightly_run: dict, tmp_path: Path) -> None:
+    pack = nightly_run["data"] / "board-pack.html"
+    assert f"board pack {pack}" in nightly_run["stdout"]
+    html = pack.read_text()
+    # self-contained: nothing fetched from a network, no scripts; one chart per measure
+    assert not re.search(r"(src|href)\s*=\s*[\"']?https?:", html) and "<script" not in html and "<link" not in html
+    con = connect_analyst(nightly_run["data"] / "yos.duckdb")
+    measures = con.execute(
+        "select count(distinct measure) from published.measures where la_code = 'E06000015'"
+    ).fetchone()[0]
+    assert measures >= 25 and html.count("<svg") == measures
+    # the latest FTE rate and its England comparator are the published ones
+    year, rate, england = con.execute(
+        """select period, value, england_value from published.measures
+           where measure = 'first_time_entrants' and la_code = 'E06000015' order by period desc limit 1"""
+    ).fetchone()
+    card = html[html.index('id="first_time_entrants"') :]
+    assert f"{rate:.1f}" in card[:600] and f"in {year}" in card[:800] and f"{england:.1f}" in card
+    assert "Disclosure control applied" in html
+    screenshot(pack, tmp_path / "board-pack.png", tmp_path / "chrome", height=2400)
 
 
 def test_a_partner_refusing_the_credential_fails_the_run_clearly_and_the_rest_load(

@@ -39,7 +39,10 @@ class Measure:
 
     @property
     def latest(self) -> dict:
-        return self.points[-1]
+        """The latest complete period (a year to date or an open reoffending cohort is provisional and can still
+        change), else the latest period."""
+        complete = [p for p in self.points if not p["provisional"]]
+        return (complete or self.points)[-1]
 
     def verdict(self, gap: float | None) -> str:
         """'better', 'worse' or '' for a gap (local minus comparator) on this measure."""
@@ -163,6 +166,13 @@ def _fmt(v: float | None, unit: str) -> str:
     return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.3g}"
 
 
+def _gap(v: float | None, unit: str) -> str:
+    if v is None:
+        return ""
+    digits = 2 if unit in ("ratio", "reoffences") or (abs(v) < 1 and unit != "%") else 1
+    return f"{v:+.{digits}f}"
+
+
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
@@ -185,6 +195,7 @@ def render(con: duckdb.DuckDBPyConnection, area: dict[str, str], threshold: int)
         measures=ms,
         chart=chart,
         fmt=_fmt,
+        gap=_gap,
         threshold=threshold,
         load_id=load_id,
         loaded_at=loaded_at,

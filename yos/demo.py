@@ -151,9 +151,13 @@ def run_demo(echo: Callable[[str], None], *, seed: int = 7, children: int = 700)
         echo("No new alerts this run (nothing new arrived: every extract was unchanged).")
     rel = os.path.relpath(paths.published_db)
     echo(f"""
+The management board's KPI pack (self-contained HTML, disclosure-controlled): {os.path.relpath(summary["board_pack"])}
+  every KPI's trend against England and the comparator area; `yos report --pdf` prints it to PDF too.
+
 Query the warehouse (read-only; the nightly load never waits for you):
   .venv/bin/duckdb -readonly {rel} -c "select * from kpi.first_time_entrants"
   .venv/bin/yos sql "select * from catalog where kind = 'view'"
   python -c "import duckdb; print(duckdb.connect('{rel}', read_only=True).sql('from kpi.oocd_usage'))"
+  .venv/bin/yos sql "select measure, period, value, england_value, gap_to_england from kpi.measures"
 """)
     return summary

@@ -9,7 +9,7 @@ import yaml
 
 from expectations.contract import all_contracts
 from warehouse.db import connect_analyst
-from warehouse.disclosure import SPEC, suppress_row
+from warehouse.disclosure import SPEC, suppress_row, suppress_rows
 
 RULES = yaml.safe_load(SPEC.read_text())
 
@@ -68,6 +68,35 @@ def test_a_cascade_through_overlapping_totals() -> None:
     # conditional (4) and formal (4) are small; formal hidden inside oocd_total forces the next smallest part
     assert {"youth_conditional_cautions", "formal_oocd", "diversion"} <= hidden
     assert "oocd_total" not in hidden
+
+
+def test_a_group_of_rows_adding_up_to_a_published_total_never_has_one_suppressed_cell() -> None:
+    # looked after + not looked after = every child's outcomes, which oocd_usage publishes: with 3 looked-after
+    # charges hidden and 40 other charges shown, the total of 43 would give the 3 away
+    rows = [
+        {"la_code": "E06000015", "financial_year": "2024-25", "care_status": "looked_after", "children": 9,
+         "offences": 12, "out_of_court": 9, "charged": 3},
+        {"la_code": "E06000015", "financial_year": "2024-25", "care_status": "not_looked_after", "children": 150,
+         "offences": 200, "out_of_court": 160, "charged": 40},
+        {"la_code": "E06000015", "financial_year": "2025-26", "care_status": "not_looked_after", "children": 90,
+         "offences": 100, "out_of_court": 70, "charged": 30},
+    ]  # fmt: skip
+    hidden = suppress_rows(rows, RULES["children_in_care"], 5)
+    assert hidden[0] == {"charged", "out_of_court_pct"}
+    assert hidden[1] == {"charged", "out_of_court_pct"}  # the secondary cell, and the rate that would reveal it
+    assert hidden[2] == set()  # another year is its own group
+
+
+def test_a_relative_rate_never_reveals_the_reference_rows_suppressed_cells() -> None:
+    rows = [
+        {"la_code": "E1", "financial_year": "2024-25", "ethnic_group": g, "children": c, "out_of_court": o,
+         "charged": ch, "convicted": 0, "custody": 0}
+        for g, c, o, ch in (("White", 40, 37, 3), ("Black", 30, 20, 10), ("Asian", 30, 22, 8))
+    ]  # fmt: skip
+    hidden = suppress_rows(rows, RULES["disproportionality"], 5)
+    assert "charged" in hidden[0]  # 3 White children charged
+    assert all("charged_relative_rate" in h for h in hidden)  # every rate against White children goes with it
+    assert "charged" in hidden[2]  # and the next smallest charged cell, so the 3 cannot be had from a total
 
 
 def test_reoffending_complements_and_rates(pipeline, partnership: Path) -> None:

@@ -163,7 +163,7 @@ def _fmt(v: float | None, unit: str) -> str:
         return f"{v:,.0f}"
     if unit == "%":
         return f"{v:.1f}%"
-    return f"{v:,.1f}" if abs(v) >= 100 else f"{v:.3g}"
+    return f"{v:,.1f}" if abs(v) >= 10 else f"{v:.3g}"
 
 
 def _gap(v: float | None, unit: str) -> str:

@@ -1,0 +1,82 @@
+"""The board pack: charts that show suppression and provisional figures honestly, clear errors, and a PDF."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.helpers import load_rows
+from warehouse.board_pack import Measure, chart, print_pdf
+from yos.cli import cli
+
+
+def point(period: str, value: float | None, *, suppressed: bool = False, provisional: bool = False) -> dict:
+    return {"period": period, "value": value, "suppressed": suppressed, "provisional": provisional,
+            "england_value": 10.0, "comparator_value": None}  # fmt: skip
+
+
+def measure(*points: dict) -> Measure:
+    return Measure("Headline", "m", "A measure", "per 1,000 aged 10-17", "lower", "Def.", "East Midlands", list(points))
+
+
+def test_a_suppressed_figure_breaks_the_line_and_is_marked() -> None:
+    svg = chart(measure(point("2022-23", 12.0), point("2023-24", None, suppressed=True), point("2024-25", 8.0)))
+    local = re.findall(r'<polyline[^>]*stroke="#1d70b8"[^>]*points="([^"]+)"', svg)
+    assert len(local) == 2 and all(len(p.split()) == 1 for p in local)  # two one-point segments, no line across
+    assert ">s</text>" in svg
+    england = re.findall(r'<polyline[^>]*stroke="#505a5f"[^>]*points="([^"]+)"', svg)
+    assert len(england) == 1 and len(england[0].split()) == 3  # the comparator line runs through every period
+
+
+def test_the_latest_figure_is_the_latest_complete_period() -> None:
+    m = measure(point("2023-24", 12.0), point("2024-25", 8.0), point("2025-26", 2.0, provisional=True))
+    assert m.latest["period"] == "2024-25"
+    assert 'fill="#ffffff"' in chart(m)  # the provisional point is hollow
+    assert measure(point("2025-26", 2.0, provisional=True)).latest["period"] == "2025-26"
+
+
+def test_which_way_is_better() -> None:
+    m = measure(point("2024-25", 8.0))
+    assert (m.verdict(-2.0), m.verdict(2.0), m.verdict(0.0), m.verdict(None)) == ("better", "worse", "", "")
+
+
+def test_yos_report_before_any_load_says_what_to_do() -> None:
+    result = CliRunner().invoke(cli, ["report"])
+    assert result.exit_code == 1
+    assert "there is no published warehouse yet: run `yos run nightly` first" in result.output
+
+
+def test_yos_report_writes_html_and_pdf(pipeline, tmp_path: Path) -> None:  # noqa: ANN001
+    if not shutil.which("chromium"):
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: .ci/run installs it")
+        pytest.skip("chromium not installed here")
+    load_rows(pipeline, tmp_path, "population_10_17", [{"year": "2024"}])
+    load_rows(
+        pipeline,
+        tmp_path,
+        "police_outcomes",
+        [{"outcome_id": f"P{i}", "pnc_id": f"23/000000{i}A", "force_person_id": f"DP{i}00"} for i in range(7)],
+    )
+    pipeline.publish()
+    pipeline.close()
+    out = tmp_path / "pack.html"
+    result = CliRunner().invoke(cli, ["report", "--out", str(out), "--pdf"])
+    assert result.exit_code == 0, result.output
+    assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF")
+    html = out.read_text()
+    # 7 first time entrants in 2024 out of 20,000: shown (7 >= 5), 35.0 per 100,000
+    assert 'id="first_time_entrants"' in html and "35.0" in html
+
+
+def test_print_pdf_without_chromium_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    page = tmp_path / "p.html"
+    page.write_text("<p>x</p>")
+    with pytest.raises(Exception, match="a PDF needs Chromium"):
+        print_pdf(page, tmp_path / "p.pdf")

@@ -165,10 +165,11 @@ def test_the_nightly_run_writes_the_board_pack_from_the_published_figures(nightl
         "select count(distinct measure) from published.measures where la_code = 'E06000015'"
     ).fetchone()[0]
     assert measures >= 25 and html.count("<svg") == measures
-    # the latest FTE rate and its England comparator are the published ones
+    # the latest complete year's FTE rate and its England comparator are the published ones
     year, rate, england = con.execute(
         """select period, value, england_value from published.measures
-           where measure = 'first_time_entrants' and la_code = 'E06000015' order by period desc limit 1"""
+           where measure = 'first_time_entrants' and la_code = 'E06000015'
+           order by provisional, period desc limit 1"""
     ).fetchone()
     card = html[html.index('id="first_time_entrants"') :]
     assert f"{rate:.1f}" in card[:600] and f"in {year}" in card[:800] and f"{england:.1f}" in card

@@ -11,7 +11,8 @@ process tree) and wall time measured:
       load versions with pseudonyms, publish, alert).
 
 Then a no-change re-run of (c), and the query time of every ``kpi`` view on the published warehouse. Results are
-printed and written to ``bench/results.md``. Timing lives here, never in the test suite.
+printed and written to ``bench/results.md``. Timing lives here, never in the test suite. ``--profile PREFIX`` runs
+(c) and its re-run under pyinstrument instead, for finding where the time goes.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from expectations.contract import all_contracts  # noqa: E402
+from yos.alerts.mailcatcher import MailCatcher  # noqa: E402
 from yos.synthetic.generate import generate  # noqa: E402
 
 BASE_CHILDREN = 2000
@@ -130,6 +132,12 @@ def main() -> None:
     parser.add_argument("--police-rows", type=int, default=5_000_000)
     parser.add_argument("--work", type=Path, default=HERE / "out")
     parser.add_argument("--results", type=Path, default=HERE / "results.md")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="Instead of measuring: run (c) and its no-change re-run under pyinstrument and write the two call-tree "
+        "profiles to PROFILE-c.txt and PROFILE-rerun.txt.",
+    )
     opts = parser.parse_args()
     work = opts.work
     if work.exists():
@@ -147,7 +155,7 @@ def main() -> None:
 
     env = {**os.environ, "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "GX_ANALYTICS_ENABLED": "false", "YOS_PSEUDONYM_KEY": secrets.token_hex(16),
-           "YOS_DATA_DIR": str(work / "data"), "YOS_SMTP_PORT": "9"}  # fmt: skip
+           "YOS_DATA_DIR": str(work / "data")}  # fmt: skip
     for var in TOKENS.values():
         env[var] = secrets.token_hex(8)
     env.pop("PREFECT_API_URL", None)
@@ -155,8 +163,17 @@ def main() -> None:
     server = subprocess.Popen([str(BIN / "yos"), "partners", "serve", "--from", str(partners), "--port", str(port)],
                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     env["YOS_PARTNERS_URL"] = f"http://127.0.0.1:{port}"
+    catcher = MailCatcher(work / "mail").__enter__()  # the alerts go to a real SMTP server, as in production
+    env["YOS_SMTP_HOST"], env["YOS_SMTP_PORT"] = "127.0.0.1", str(catcher.port)
     time.sleep(2)
     try:
+        if opts.profile:
+            for name in ("c", "rerun"):
+                out = opts.profile.with_name(f"{opts.profile.name}-{name}.txt")
+                print(f"profiling ({name}) into {out} ...", flush=True)
+                measure([str(BIN / "pyinstrument"), "-r", "text", "--show-all", "-o", str(out),
+                         str(BIN / "yos"), "run", "nightly"], env)  # fmt: skip
+            return
         results = {}
         print("(a) floor: DuckDB read_csv into plain tables ...", flush=True)
         results["a"] = measure([sys.executable, str(HERE / "floor.py"), str(partners), str(work / "floor.duckdb")], env)
@@ -172,6 +189,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait()
+        catcher.__exit__(None, None, None)
     queries = measure([sys.executable, str(HERE / "queries.py"), str(work / "data" / "yos.duckdb")], env)
     kpi_times = json.loads(queries["output"].strip().splitlines()[-1])
     write_results(opts, rows, size_mb, results, kpi_times)

@@ -95,17 +95,24 @@ def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
         raise RuntimeError(f"{SPEC.name} has no disclosure rules for kpi.{', kpi.'.join(sorted(unlisted))}: add them")
     con.execute("create schema if not exists published")
     for view, rules in spec.items():
-        rel = con.sql(f"select * from kpi.{view}")
-        columns, types = rel.columns, [str(t) for t in rel.types]
+        # Rows are numbered so the suppression worked out in Python is applied in SQL, in one statement.
+        con.execute(f"create or replace temp table _rows as select row_number() over () as _i, * from kpi.{view}")
+        rel = con.sql("select * exclude (_i) from _rows order by _i")
+        columns = rel.columns
         rows = [dict(zip(columns, r, strict=True)) for r in rel.fetchall()]
-        out = [
-            [None if c in hidden else row[c] for c in columns] + [sorted(hidden)]
-            for row, hidden in zip(rows, suppress_rows(rows, rules, threshold), strict=True)
-        ]
-        cols = ", ".join(f'"{c}" {t}' for c, t in zip(columns, types, strict=True))
-        con.execute(f"create or replace table published.{view} ({cols}, suppressed_cells VARCHAR[])")
-        if out:
-            con.executemany(f"insert into published.{view} values ({', '.join('?' * (len(columns) + 1))})", out)
+        hidden = suppress_rows(rows, rules, threshold)
+        con.execute(
+            "create or replace temp table _hidden as select unnest(?::bigint[]) as _i, unnest(?::varchar[][]) as cells",
+            [[i + 1 for i, h in enumerate(hidden) if h], [sorted(h) for h in hidden if h]],
+        )
+        masked = ", ".join(
+            f'case when list_contains(h.cells, \'{c}\') then null else r."{c}" end as "{c}"' for c in columns
+        )
+        con.execute(
+            f"""create or replace table published.{view} as
+                select {masked}, coalesce(h.cells, []::varchar[]) as suppressed_cells
+                from _rows as r left join _hidden as h using (_i) order by r._i"""
+        )
         comment = con.execute(
             "select comment from duckdb_views() where database_name = current_database() and schema_name = 'kpi' "
             "and view_name = ?",

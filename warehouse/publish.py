@@ -11,6 +11,7 @@ connection sees the new data, and nobody ever sees a half-built file. The previo
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -21,6 +22,11 @@ from warehouse.loading import ensure_table, stored_columns
 
 TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
 LAYERS = ("conformed", "kpi", "audit")
+# Models computed once per publish and stored, so that an analyst's query (and the board pack) reads a table, not
+# a chain of joins over every row (bench/: each kpi view under a second at national scale). In dependency order;
+# "kpi.*" is every kpi view, kpi.measures last. Set as_at_load and each reads its live definition instead.
+MATERIALISED = ("conformed.child_identifiers", "conformed.children", "conformed.proven_outcomes",
+                "conformed.reoffending_cohorts", "kpi.*")  # fmt: skip
 MAX_LOAD = 9_223_372_036_854_775_807
 
 # What of the loader's audit trail analysts get: counts, rules and dates, never a row's values.
@@ -143,6 +149,61 @@ def _partnership(con: duckdb.DuckDBPyConnection, area: dict[str, str]) -> None:
         con.execute(f"comment on column core.partnership.{column} is {_q(comment)}")
 
 
+def _materialise(con: duckdb.DuckDBPyConnection) -> None:
+    """Store the current result of each MATERIALISED model. Its definition moves to ``_live.<schema>__<name>`` and
+    its result to ``_stored.<schema>__<name>``; the model itself becomes a view that reads the stored result, or,
+    when ``as_at_load`` is set, the live definition (DuckDB prunes the other branch when it plans the query, so
+    neither costs the other anything). Comments stay with the model."""
+    con.execute("create schema if not exists _live")
+    con.execute("create schema if not exists _stored")
+    db = con.execute("select current_database()").fetchone()[0]
+    names = []
+    for item in MATERIALISED:
+        schema, name = item.split(".")
+        if name == "*":
+            found = sorted(
+                r[0]
+                for r in con.execute(
+                    "select view_name from duckdb_views() where database_name = ? and schema_name = ?", [db, schema]
+                ).fetchall()
+            )
+            names += [(schema, v) for v in found if v != "measures"] + [(schema, "measures")] * ("measures" in found)
+        else:
+            names.append((schema, name))
+    done: list[tuple[str, str]] = []
+    for schema, name in names:
+        sql, comment = con.execute(
+            "select sql, comment from duckdb_views() where database_name = ? and schema_name = ? and view_name = ?",
+            [db, schema, name],
+        ).fetchone()
+        columns = con.execute(
+            "select column_name, comment from duckdb_columns() where database_name = ? and schema_name = ? "
+            "and table_name = ? order by column_index",
+            [db, schema, name],
+        ).fetchall()
+        prefix = f"CREATE VIEW {schema}.{name} AS "
+        if not sql.startswith(prefix):
+            raise RuntimeError(f"cannot materialise {schema}.{name}: its definition starts {sql[:60]!r}")
+        hidden = f"{schema}__{name}"
+        body = sql[len(prefix) :]
+        for dep_schema, dep_name in done:  # read what it depends on live too: one tree to bind, not two
+            body = re.sub(rf"\b{dep_schema}\.{dep_name}\b", f"_live.{dep_schema}__{dep_name}", body)
+        con.execute(f"CREATE VIEW _live.{hidden} AS {body}")
+        done.append((schema, name))
+        con.execute(f"create table _stored.{hidden} as select * from _live.{hidden}")
+        con.execute(f"drop view {schema}.{name}")
+        con.execute(
+            f"""create view {schema}.{name} as
+                select * from _stored.{hidden} where getvariable('as_at_load') is null
+                union all
+                select * from _live.{hidden} where getvariable('as_at_load') is not null"""
+        )
+        con.execute(f"comment on view {schema}.{name} is {_q(comment or '')}")
+        for column, text in columns:
+            if text:
+                con.execute(f'comment on column {schema}.{name}."{column}" is {_q(text)}')
+
+
 def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], threshold: int = 5) -> None:
     """Write a complete published warehouse to ``target`` from the loader connection ``con``; ``area`` is the
     partnership's area and comparator (``Config.area``), which the KPI views read from ``core.partnership``."""
@@ -167,18 +228,22 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
         _partnership(con, area)
         apply_transforms(con)
         _inherit_column_comments(con)
+        _materialise(con)
         disclosure.publish_views(con, threshold)
         con.execute(
             """create or replace view main.catalog as
                select v.schema_name, v.view_name as object_name, 'view' as kind, null as column_name,
                       null as data_type, v.comment
                from duckdb_views() v where not v.internal and v.database_name = current_database()
+                 and not starts_with(v.schema_name, '_')
                union all
                select t.schema_name, t.table_name, 'table', null, null, t.comment
                from duckdb_tables() t where t.database_name = current_database()
+                 and not starts_with(t.schema_name, '_')
                union all
                select c.schema_name, c.table_name, 'column', c.column_name, c.data_type, c.comment
                from duckdb_columns() c where c.database_name = current_database() and not c.internal
+                 and not starts_with(c.schema_name, '_')
                order by 1, 2, 3, 4"""
         )
         con.execute("comment on view main.catalog is 'Every schema, view, table and column here, with what it means.'")

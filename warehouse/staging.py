@@ -161,12 +161,12 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
     header = [h.strip() for h in header]
 
     # Read every line as text, exactly as sent; malformed lines go to the rejects table with their line number.
-    raw = f"staging.raw_{load_id}"
+    raw = f"raw_{load_id}"  # a temp table: only this connection reads it, and it need never reach the disk
     columns = "{" + ", ".join(f"'{h}': 'VARCHAR'" for h in header) + "}"
     con.execute(f"drop table if exists {raw}")
     try:
         con.execute(
-            f"""create table {raw} as select * from read_csv(?, header = true, columns = {columns},
+            f"""create temp table {raw} as select * from read_csv(?, header = true, columns = {columns},
                 auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true,
                 store_rejects = true, rejects_table = 'rejects_{load_id}', rejects_scan = 'rejects_scan_{load_id}',
                 rejects_limit = 0)""",
@@ -199,18 +199,17 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
                   except select line from rejected_lines_{load_id})"""
     )
 
-    # Raw (blank as NULL) and typed value of every contract column, side by side.
+    # Raw (blank as NULL) and typed value of every contract column, side by side, written once.
     select = ["m.line as _line"]
     for col in contract.columns.values():
         select.append(f'nullif(r."{col.name}", \'\') as "{col.name}__raw"')
+    typed = [f'{typed_expr(c, contract.date_format)} as "{c.name}"' for c in contract.columns.values()]
     checked = f"staging.checked_{load_id}"
     con.execute(f"drop table if exists {checked}")
     con.execute(
-        f"create table {checked} as select {', '.join(select)} from {raw} r "
-        f"join line_map_{load_id} m on m.rid = r.rowid"
+        f"create table {checked} as select *, {', '.join(typed)} from ("
+        f"select {', '.join(select)} from {raw} r join line_map_{load_id} m on m.rid = r.rowid)"
     )
-    typed = [f'{typed_expr(c, contract.date_format)} as "{c.name}"' for c in contract.columns.values()]
-    con.execute(f"create or replace table {checked} as select *, {', '.join(typed)} from {checked}")
     con.execute(f"drop table {raw}")
     return Staged(
         table=checked,
@@ -221,5 +220,5 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
 
 
 def drop(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
-    for t in (f"staging.raw_{load_id}", f"staging.checked_{load_id}"):
+    for t in (f"raw_{load_id}", f"staging.checked_{load_id}"):
         con.execute(f"drop table if exists {t}")

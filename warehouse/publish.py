@@ -186,11 +186,13 @@ def _materialise(con: duckdb.DuckDBPyConnection) -> None:
             raise RuntimeError(f"cannot materialise {schema}.{name}: its definition starts {sql[:60]!r}")
         hidden = f"{schema}__{name}"
         body = sql[len(prefix) :]
-        for dep_schema, dep_name in done:  # read what it depends on live too: one tree to bind, not two
+        # stored: computed from what it depends on as already stored (as_at_load is not set while publishing)
+        con.execute(f"create table _stored.{hidden} as {body}")
+        # live: reads what it depends on live too, so as at a load there is one tree to bind, not two
+        for dep_schema, dep_name in done:
             body = re.sub(rf"\b{dep_schema}\.{dep_name}\b", f"_live.{dep_schema}__{dep_name}", body)
         con.execute(f"CREATE VIEW _live.{hidden} AS {body}")
         done.append((schema, name))
-        con.execute(f"create table _stored.{hidden} as select * from _live.{hidden}")
         con.execute(f"drop view {schema}.{name}")
         con.execute(
             f"""create view {schema}.{name} as

@@ -74,8 +74,11 @@ def test_a_return_is_reproduced_exactly_after_corrections_arrive(pipeline: Pipel
     con = connect_analyst(pipeline.publish())
     query = "select fte_count from kpi.first_time_entrants where year = 2024"
     assert con.execute(query).fetchone() == (1,)
+    measure = "select numerator from kpi.measures where measure = 'first_time_entrants' and period = '2024'"
+    assert con.execute(measure).fetchone() == (1,)  # the stored result of this publish
     set_as_at(con, resolve(con, str(returned.load_id)))
     assert con.execute(query).fetchone() == (2,)  # exactly what the return said
+    assert con.execute(measure).fetchone() == (2,)  # computed live, through every stored model it reads
     set_as_at(con, None)
     assert con.execute(query).fetchone() == (1,)
     today = dt.date.today().isoformat()

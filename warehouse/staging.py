@@ -210,7 +210,15 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
         f"create table {checked} as select *, {', '.join(typed)} from ("
         f"select {', '.join(select)} from {raw} r join line_map_{load_id} m on m.rid = r.rowid)"
     )
-    con.execute(f"drop table {raw}")
+    # The temp tables hold memory for the connection's life (a night's loads, then publishing) unless dropped.
+    for temp in (
+        raw,
+        f"line_map_{load_id}",
+        f"rejected_lines_{load_id}",
+        f"rejects_{load_id}",
+        f"rejects_scan_{load_id}",
+    ):
+        con.execute(f"drop table if exists {temp}")
     return Staged(
         table=checked,
         rows_staged=accepted,

@@ -212,10 +212,6 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
     if target.exists():
         target.unlink()
     home = con.execute("select current_database()").fetchone()[0]
-    # Computing the stored models at national scale needs more than loading does: DuckDB cannot spill every
-    # operator (distinct counts, some joins), and at 5 million police rows 1 GB ran out (bench/, issue 7).
-    limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
-    con.execute(f"set memory_limit = {_q(os.environ.get('YOS_DUCKDB_PUBLISH_MEMORY_LIMIT', '2GB'))}")
     con.execute(f"attach {_q(str(target))} as pub")
     try:
         con.execute("use pub")
@@ -256,7 +252,6 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
     finally:
         con.execute(f"use {home}")
         con.execute("detach pub")
-        con.execute(f"set memory_limit = {_q(limit)}")
 
 
 def publish(con: duckdb.DuckDBPyConnection, published: Path, area: dict[str, str], threshold: int = 5) -> Path:

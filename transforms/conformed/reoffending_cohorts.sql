@@ -10,22 +10,29 @@
 -- the index offence), sex, ethnic group, the index disposal (caution, court order without custody, release from
 -- custody) and care status (conformed.children).
 -- Inputs: conformed.proven_outcomes, conformed.child_identifiers, conformed.children.
+-- Shaped to run in 1 GB at national scale (bench/, 5 million police outcomes): cohorts are built from each child's
+-- first event per quarter (hash aggregates, which spill) rather than a range join of events to cohorts, reoffences
+-- are counted once per child and index date, and the member lists are recomputed where used (NOT MATERIALIZED)
+-- rather than held in memory whole.
 create or replace view conformed.reoffending_cohorts as
 with
 
 people as (
+    -- proven_outcomes keys a child by PNC ID pseudonym, else 'force:' || force person id
     select
-        p.child_key as proven_key,
+        k.proven_key,
         any_value(c.sex) as sex,
         any_value(c.ethnicity) as ethnicity,
         coalesce(bool_or(c.is_looked_after), false) as is_looked_after
-    from (select distinct child_key from conformed.proven_outcomes) as p
-    left join conformed.child_identifiers as by_pnc
-        on by_pnc.identifier_kind = 'pnc' and by_pnc.identifier = p.child_key
-    left join conformed.child_identifiers as by_force
-        on by_force.identifier_kind = 'police_person' and 'force:' || by_force.identifier = p.child_key
-    left join conformed.children as c on c.child_key = coalesce(by_pnc.child_key, by_force.child_key)
-    group by p.child_key
+    from (
+        select case when identifier_kind = 'pnc' then identifier else 'force:' || identifier end as proven_key,
+               child_key
+        from conformed.child_identifiers
+        where identifier_kind in ('pnc', 'police_person')
+    ) as k
+    inner join conformed.children as c on c.child_key = k.child_key
+    where k.proven_key in (select child_key from conformed.proven_outcomes)
+    group by k.proven_key
 ),
 
 index_events as (
@@ -40,43 +47,56 @@ index_events as (
     where is_custodial and length_months is not null
 ),
 
-quarters as (
-    select unnest(generate_series(
-        date_trunc('quarter', (select min(index_date) from index_events)),
-        date_trunc('quarter', (select max(index_date) from index_events)),
-        interval 3 month))::date as quarter_start
-),
-
-cohorts as (
-    select 'quarter' as cohort_type, quarter_start as cohort_start,
-           (quarter_start + interval 3 month - interval 1 day)::date as cohort_end
-    from quarters
-    union all
-    select 'rolling_12_months', (quarter_start - interval 9 month)::date,
-           (quarter_start + interval 3 month - interval 1 day)::date
-    from quarters
-),
-
-members as (
-    select c.cohort_type, c.cohort_start, c.cohort_end, e.child_key,
-           min(e.index_date) as index_date,
-           arg_min(e.la_code, e.index_date) as la_code,
-           arg_min(e.age_at_offence, e.index_date) as age_at_index_offence,
-           arg_min(e.sex, e.index_date) as sex,
-           arg_min(e.index_disposal, e.index_date) as index_disposal
-    from cohorts as c
-    inner join index_events as e on e.index_date between c.cohort_start and c.cohort_end
+firsts as not materialized (
+    -- each child's first index event in each quarter: the cohorts below are built from these
+    select date_trunc('quarter', index_date)::date as quarter_start, child_key,
+           min(index_date) as index_date,
+           arg_min(la_code, index_date) as la_code,
+           arg_min(age_at_offence, index_date) as age_at_index_offence,
+           arg_min(sex, index_date) as sex,
+           arg_min(index_disposal, index_date) as index_disposal
+    from index_events
     group by all
 ),
 
+last_quarter as (
+    select max(quarter_start) as quarter_start from firsts
+),
+
+members as not materialized (
+    -- quarter cohorts: the child's first event in the quarter
+    select 'quarter' as cohort_type, quarter_start as cohort_start,
+           (quarter_start + interval 3 month - interval 1 day)::date as cohort_end,
+           child_key, index_date, la_code, age_at_index_offence, sex, index_disposal
+    from firsts
+    union all
+    -- rolling 12-month cohorts ending with each quarter: the first event of the four quarters
+    select 'rolling_12_months', (q.cohort_quarter - interval 9 month)::date,
+           (q.cohort_quarter + interval 3 month - interval 1 day)::date,
+           q.child_key, min(q.index_date), arg_min(q.la_code, q.index_date),
+           arg_min(q.age_at_index_offence, q.index_date), arg_min(q.sex, q.index_date),
+           arg_min(q.index_disposal, q.index_date)
+    from (
+        select (f.quarter_start + to_months(3 * k))::date as cohort_quarter, f.*
+        from firsts as f, range(4) as t(k)
+    ) as q
+    where q.cohort_quarter <= (select quarter_start from last_quarter)
+    group by q.cohort_quarter, q.child_key
+),
+
+index_dates as (
+    select distinct child_key, index_date from members
+),
+
 reoffences as (
-    select m.cohort_type, m.cohort_end, m.child_key, count(*) as reoffences
-    from members as m
+    -- reoffences counted once per child and index date (several cohorts share one)
+    select d.child_key, d.index_date, count(*) as reoffences
+    from index_dates as d
     inner join conformed.proven_outcomes as p
-        on p.child_key = m.child_key
-        and p.offence_date > m.index_date
-        and p.offence_date <= m.index_date + interval 12 month
-        and p.proven_date <= m.index_date + interval 18 month
+        on p.child_key = d.child_key
+        and p.offence_date > d.index_date
+        and p.offence_date <= d.index_date + interval 12 month
+        and p.proven_date <= d.index_date + interval 18 month
     group by all
 ),
 
@@ -95,7 +115,7 @@ final as (
         case when p.is_looked_after then 'looked_after' else 'not_looked_after' end as care_status,
         coalesce(r.reoffences, 0) as reoffences
     from members as m
-    left join reoffences as r using (cohort_type, cohort_end, child_key)
+    left join reoffences as r using (child_key, index_date)
     left join people as p on p.proven_key = m.child_key
 )
 

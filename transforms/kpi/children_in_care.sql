@@ -7,18 +7,37 @@
 -- (conformed.children). Call-outs from placements are in kpi.care_police_incidents; custody transfers under the
 -- concordat in kpi.custody_transfers.
 -- Inputs: conformed.outcomes, conformed.children.
+-- Children are counted per child first, then summed: a distinct count cannot spill to disk and ran out of memory
+-- at national scale (bench/).
 create or replace view kpi.children_in_care as
 with
+
+looked_after as (
+    select child_key from conformed.children where is_looked_after
+),
 
 outcomes as (
     select
         o.home_la_code as la_code,
         financial_year_start(o.outcome_date) as fy_start,
-        case when c.is_looked_after then 'looked_after' else 'not_looked_after' end as care_status,
+        case when o.child_key in (select child_key from looked_after) then 'looked_after' else 'not_looked_after' end
+            as care_status,
         o.child_key,
         o.outcome_type
     from conformed.outcomes as o
-    left join conformed.children as c using (child_key)
+),
+
+per_child as (
+    select
+        la_code,
+        fy_start,
+        care_status,
+        child_key,
+        count(*) as offences,
+        count(*) filter (where outcome_type in (2, 8, 22, 23)) as out_of_court,
+        count(*) filter (where outcome_type = 1) as charged
+    from outcomes
+    group by all
 ),
 
 final as (
@@ -26,13 +45,12 @@ final as (
         la_code,
         financial_year_label(fy_start) as financial_year,
         care_status,
-        count(distinct child_key) as children,
-        count(*) as offences,
-        count(*) filter (where outcome_type in (2, 8, 22, 23)) as out_of_court,
-        count(*) filter (where outcome_type = 1) as charged,
-        percent(count(*) filter (where outcome_type in (2, 8, 22, 23)),
-                count(*) filter (where outcome_type in (1, 2, 8, 22, 23))) as out_of_court_pct
-    from outcomes
+        count(child_key) as children,
+        sum(offences)::bigint as offences,
+        sum(out_of_court)::bigint as out_of_court,
+        sum(charged)::bigint as charged,
+        percent(sum(out_of_court), sum(out_of_court) + sum(charged)) as out_of_court_pct
+    from per_child
     group by la_code, fy_start, care_status
 )
 

@@ -4,14 +4,15 @@
 -- proportion of the total number of victims who consent to be contacted". Sub-measures: victims, consent, contact,
 -- restorative justice offered, and safety plans. Counted in the financial year the child's intervention started;
 -- the LA is the child's.
--- Inputs: conformed.victims, conformed.interventions.
+-- Inputs: core.yos_victims, core.yos_interventions (the KPI needs the intervention, not the child: joining the
+-- child's identifiers as conformed.victims does ran out of memory at national scale, bench/).
 create or replace view kpi.victims as
 with
 
 victims as (
     select i.home_la_code as la_code, financial_year_start(i.start_date) as fy_start, v.*
-    from conformed.victims as v
-    join conformed.interventions as i using (intervention_id)
+    from core.yos_victims as v
+    join core.yos_interventions as i using (intervention_id)
 ),
 
 counted as (

@@ -101,12 +101,15 @@ def run_suite(con: duckdb.DuckDBPyConnection, table: str, rules: list[Rule], sui
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 
     _patch_gx()
-    schema, name = table.split(".")
+    *catalog, schema, name = table.split(".")  # [database.]schema.table
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
 
     def new_cursor() -> ConnectionWrapper:
-        return ConnectionWrapper(con.cursor())
+        cursor = con.cursor()
+        if catalog:  # an attached database (the loader's in-memory scratch): GX names only schema and table
+            cursor.execute(f"use {catalog[0]}")
+        return ConnectionWrapper(cursor)
 
     source = context.data_sources.add_sql(
         "warehouse", connection_string="duckdb:///:memory:", kwargs={"creator": new_cursor}
@@ -127,10 +130,14 @@ def run_suite(con: duckdb.DuckDBPyConnection, table: str, rules: list[Rule], sui
             failing = r.result.get("unexpected_count")
             if failing is None:
                 failing = r.result.get("observed_value") or 0
-            if r.exception_info and r.exception_info.get("raised_exception"):
-                raise RuntimeError(
-                    f"GX could not evaluate {cfg.meta['rule_id']}: {r.exception_info.get('exception_message')}"
-                )
+            # exception_info is either one {raised_exception, exception_message} or one such per failed metric
+            info = r.exception_info or {}
+            errors = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+            for error in errors:
+                if error.get("raised_exception"):
+                    raise RuntimeError(
+                        f"GX could not evaluate {cfg.meta['rule_id']}: {error.get('exception_message')}"
+                    )
             outcomes.append(GxOutcome(cfg.meta["rule_id"], cfg.type, bool(r.success), int(failing)))
         return outcomes
     finally:

@@ -57,6 +57,8 @@ def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
             "wait for it to finish and try again"
         ) from e
     migrate(con)
+    # Per-load working tables (staging): in memory, never in the file; a cursor of this connection sees them too.
+    con.execute("attach ':memory:' as scratch")
     return con
 
 

@@ -6,8 +6,12 @@ Three outcomes, in order:
    extract-level *fatal* problem, and the extract is held back whole;
 2. individual lines are malformed (too many or too few fields, broken quoting): each becomes a row problem
    (``line.malformed``) and is quarantined, and the rest of the file goes on;
-3. every other line lands in ``staging.checked_<load>``, with ``_line`` (its line in the partner's file, the header
+3. every other line lands in ``scratch.checked_<load>``, with ``_line`` (its line in the partner's file, the header
    being line 1), each column raw (``<col>__raw``, as sent) and typed (``<col>``, NULL when it does not parse).
+
+``scratch`` is an in-memory database attached to the loader's connection (:func:`warehouse.db.connect_loader`):
+the staged extract, raw identifiers and all, never reaches the loader's file, and writing it costs no disk I/O
+(DuckDB spills it to its temp directory only when memory runs short).
 """
 
 from __future__ import annotations
@@ -149,7 +153,7 @@ def check_header(contract: Contract, header: list[str] | None) -> list[ExtractPr
 
 
 def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_id: int) -> Staged:
-    """Read a landed file into ``staging.checked_<load_id>``; see the module docstring for what comes out."""
+    """Read a landed file into ``scratch.checked_<load_id>``; see the module docstring for what comes out."""
     # Can it be read at all?
     problem = _check_encoding(path)
     if problem:
@@ -204,7 +208,7 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
     for col in contract.columns.values():
         select.append(f'nullif(r."{col.name}", \'\') as "{col.name}__raw"')
     typed = [f'{typed_expr(c, contract.date_format)} as "{c.name}"' for c in contract.columns.values()]
-    checked = f"staging.checked_{load_id}"
+    checked = f"scratch.main.checked_{load_id}"
     con.execute(f"drop table if exists {checked}")
     con.execute(
         f"create table {checked} as select *, {', '.join(typed)} from ("
@@ -228,5 +232,5 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
 
 
 def drop(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
-    for t in (f"raw_{load_id}", f"staging.checked_{load_id}"):
+    for t in (f"raw_{load_id}", f"scratch.main.checked_{load_id}"):
         con.execute(f"drop table if exists {t}")

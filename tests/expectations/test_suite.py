@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import pytest
 
 from expectations.contract import get_contract
 from expectations.suite import expectation_for, run_suite
@@ -61,3 +62,26 @@ def test_gx_leaves_no_transaction_open_on_the_loader_connection() -> None:
     run_suite(con, "staging.t", rules, "t")
     con.execute("checkpoint")  # fails if a GX cursor still holds a transaction
     con.execute("create table staging.u as select 1")
+
+
+def test_gx_validates_a_table_in_the_loaders_in_memory_scratch_database() -> None:
+    # Staged extracts live in an attached in-memory database; GX must find the table (upper-case columns included,
+    # as SSDA903 names them) and count exactly what the rule's SQL counts.
+    con = duckdb.connect()
+    con.execute("attach ':memory:' as scratch")
+    con.execute(
+        """create table scratch.main.t as select range + 2 as _line,
+             case when range % 4 = 0 then '9' else '1' end as "SEX__raw" from range(400)"""
+    )
+    rule = next(r for r in get_contract("cic_header").rules(dt.date(2024, 1, 1), 2023) if r.id.endswith("SEX.codes"))
+    (outcome,) = run_suite(con, "scratch.main.t", [rule], "t")
+    assert outcome.failing_rows == 100
+    assert con.execute(f"select count(*) from scratch.main.t where {rule.fails_when}").fetchone()[0] == 100
+
+
+def test_a_rule_gx_cannot_evaluate_is_an_error_not_zero_failures() -> None:
+    con = duckdb.connect()
+    con.execute("""create schema staging; create table staging.t as select 2 as _line, 'M' as "other__raw" """)
+    rules = [r for r in get_contract("police_outcomes").rules(dt.date(2025, 1, 1)) if r.id.endswith("sex.codes")]
+    with pytest.raises(RuntimeError, match="GX could not evaluate police_outcomes.sex.codes"):
+        run_suite(con, "staging.t", rules, "t")

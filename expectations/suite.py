@@ -135,9 +135,7 @@ def run_suite(con: duckdb.DuckDBPyConnection, table: str, rules: list[Rule], sui
             errors = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
             for error in errors:
                 if error.get("raised_exception"):
-                    raise RuntimeError(
-                        f"GX could not evaluate {cfg.meta['rule_id']}: {error.get('exception_message')}"
-                    )
+                    raise RuntimeError(f"GX could not evaluate {cfg.meta['rule_id']}: {error.get('exception_message')}")
             outcomes.append(GxOutcome(cfg.meta["rule_id"], cfg.type, bool(r.success), int(failing)))
         return outcomes
     finally:

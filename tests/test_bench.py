@@ -16,5 +16,12 @@ def test_the_bench_runs_and_writes_its_results(tmp_path: Path) -> None:
                        timeout=900)  # fmt: skip
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     text = results.read_text()
-    for row in ("(a) floor", "(b) pandas", "(c) yos-pipeline", "nothing new", "`kpi.first_time_entrants`"):
+    for row in (
+        "(a) floor",
+        "(b) pandas",
+        "(c) yos-pipeline",
+        "nothing new",
+        "the Prefect server",
+        "`kpi.first_time_entrants`",
+    ):
         assert row in text

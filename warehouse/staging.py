@@ -194,25 +194,31 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
     ).fetchall()
     accepted = con.execute(f"select count(*) from {raw}").fetchone()[0]
 
-    # Map each accepted row (in file order) to its line: the lines from 2 on, less the rejected ones.
-    con.execute(f"create or replace temp table rejected_lines_{load_id} as select distinct line from rejects_{load_id}")
-    con.execute(
-        f"""create or replace temp table line_map_{load_id} as
-            select row_number() over (order by line) - 1 as rid, line
-            from (select unnest(generate_series(2, {accepted + len(rejected) + 1})) as line
-                  except select line from rejected_lines_{load_id})"""
-    )
+    # Map each accepted row (in file order) to its line: the lines from 2 on, less the rejected ones. With no line
+    # rejected (the usual case) the row's position gives its line directly.
+    if rejected:
+        con.execute(
+            f"create or replace temp table rejected_lines_{load_id} as select distinct line from rejects_{load_id}"
+        )
+        con.execute(
+            f"""create or replace temp table line_map_{load_id} as
+                select row_number() over (order by line) - 1 as rid, line
+                from (select unnest(generate_series(2, {accepted + len(rejected) + 1})) as line
+                      except select line from rejected_lines_{load_id})"""
+        )
+        source, line = f"{raw} r join line_map_{load_id} m on m.rid = r.rowid", "m.line"
+    else:
+        source, line = f"{raw} r", "r.rowid + 2"
 
     # Raw (blank as NULL) and typed value of every contract column, side by side, written once.
-    select = ["m.line as _line"]
+    select = [f"{line} as _line"]
     for col in contract.columns.values():
         select.append(f'nullif(r."{col.name}", \'\') as "{col.name}__raw"')
     typed = [f'{typed_expr(c, contract.date_format)} as "{c.name}"' for c in contract.columns.values()]
     checked = f"scratch.main.checked_{load_id}"
     con.execute(f"drop table if exists {checked}")
     con.execute(
-        f"create table {checked} as select *, {', '.join(typed)} from ("
-        f"select {', '.join(select)} from {raw} r join line_map_{load_id} m on m.rid = r.rowid)"
+        f"create table {checked} as select *, {', '.join(typed)} from (select {', '.join(select)} from {source})"
     )
     # The temp tables hold memory for the connection's life (a night's loads, then publishing) unless dropped.
     for temp in (

@@ -58,7 +58,7 @@ def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
         ) from e
     migrate(con)
     # Per-load working tables (staging): in memory, never in the file; a cursor of this connection sees them too.
-    con.execute("attach ':memory:' as scratch")
+    con.execute("attach if not exists ':memory:' as scratch")
     return con
 
 

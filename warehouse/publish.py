@@ -26,7 +26,7 @@ LAYERS = ("conformed", "kpi", "audit")
 # a chain of joins over every row (bench/: each kpi view under a second at national scale). In dependency order;
 # "kpi.*" is every kpi view, kpi.measures last. Set as_at_load and each reads its live definition instead.
 MATERIALISED = ("conformed.child_identifiers", "conformed.children", "conformed.proven_outcomes",
-                "conformed.reoffending_cohorts", "kpi.*")  # fmt: skip
+                "conformed.reoffending_members", "conformed.reoffending_cohorts", "kpi.*")  # fmt: skip
 MAX_LOAD = 9_223_372_036_854_775_807
 
 # What of the loader's audit trail analysts get: counts, rules and dates, never a row's values.

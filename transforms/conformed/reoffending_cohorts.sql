@@ -1,19 +1,13 @@
 -- conformed.reoffending_cohorts
 -- Grain: one row per reoffending cohort (3-month 'quarter' or 'rolling_12_months') and child in it.
--- Proven reoffending (domain.md 1.2): the cohort is every child who, in the cohort period, received a caution, a
--- non-custodial conviction, or was released from custody; a child's index date is their first such event in the
--- period. A reoffence counts when the offence is committed within 12 months after the index date AND proven (caution
--- or conviction) within 18 months of it (the 12 months plus a 6-month waiting period). Every reoffence counts, even
--- several from one court occasion.
--- Release from custody is the sentence date plus half the sentence length (the custodial half of a DTO).
--- Each child carries what the splits of kpi.reoffending_by_group need, taken at the index event: age band (age at
--- the index offence), sex, ethnic group, the index disposal (caution, court order without custody, release from
--- custody) and care status (conformed.children).
--- Inputs: conformed.proven_outcomes, conformed.child_identifiers, conformed.children.
--- Shaped to run in 1 GB at national scale (bench/, 5 million police outcomes): cohorts are built from each child's
--- first event per quarter (hash aggregates, which spill) rather than a range join of events to cohorts, reoffences
--- are counted once per child and index date, and the member lists are recomputed where used (NOT MATERIALIZED)
--- rather than held in memory whole.
+-- Proven reoffending (domain.md 1.2): the members of each cohort and their index events are
+-- conformed.reoffending_members. A reoffence counts when the offence is committed within 12 months after the index
+-- date AND proven (caution or conviction) within 18 months of it (the 12 months plus a 6-month waiting period).
+-- Every reoffence counts, even several from one court occasion; they are counted once per child and index date
+-- (several cohorts share one).
+-- Each child carries what the splits of kpi.reoffending_by_group need: age band (age at the index offence), sex,
+-- ethnic group, the index disposal and care status (conformed.children).
+-- Inputs: conformed.reoffending_members, conformed.proven_outcomes, conformed.child_identifiers, conformed.children.
 create or replace view conformed.reoffending_cohorts as
 with
 
@@ -35,61 +29,11 @@ people as (
     group by k.proven_key
 ),
 
-index_events as (
-    select child_key, la_code, proven_date as index_date, age_at_offence, sex,
-           case when source_feed = 'police_outcomes' then 'caution' else 'court_non_custodial' end as index_disposal
-    from conformed.proven_outcomes
-    where not is_custodial
-    union all
-    select child_key, la_code, (proven_date + to_months((length_months // 2)::integer))::date, age_at_offence, sex,
-           'custody_release'
-    from conformed.proven_outcomes
-    where is_custodial and length_months is not null
-),
-
-firsts as not materialized (
-    -- each child's first index event in each quarter: the cohorts below are built from these
-    select date_trunc('quarter', index_date)::date as quarter_start, child_key,
-           min(index_date) as index_date,
-           arg_min(la_code, index_date) as la_code,
-           arg_min(age_at_offence, index_date) as age_at_index_offence,
-           arg_min(sex, index_date) as sex,
-           arg_min(index_disposal, index_date) as index_disposal
-    from index_events
-    group by all
-),
-
-last_quarter as (
-    select max(quarter_start) as quarter_start from firsts
-),
-
-members as not materialized (
-    -- quarter cohorts: the child's first event in the quarter
-    select 'quarter' as cohort_type, quarter_start as cohort_start,
-           (quarter_start + interval 3 month - interval 1 day)::date as cohort_end,
-           child_key, index_date, la_code, age_at_index_offence, sex, index_disposal
-    from firsts
-    union all
-    -- rolling 12-month cohorts ending with each quarter: the first event of the four quarters
-    select 'rolling_12_months', (q.cohort_quarter - interval 9 month)::date,
-           (q.cohort_quarter + interval 3 month - interval 1 day)::date,
-           q.child_key, min(q.index_date), arg_min(q.la_code, q.index_date),
-           arg_min(q.age_at_index_offence, q.index_date), arg_min(q.sex, q.index_date),
-           arg_min(q.index_disposal, q.index_date)
-    from (
-        select (f.quarter_start + to_months(3 * k))::date as cohort_quarter, f.*
-        from firsts as f, range(4) as t(k)
-    ) as q
-    where q.cohort_quarter <= (select quarter_start from last_quarter)
-    group by q.cohort_quarter, q.child_key
-),
-
 index_dates as (
-    select distinct child_key, index_date from members
+    select distinct child_key, index_date from conformed.reoffending_members
 ),
 
 reoffences as (
-    -- reoffences counted once per child and index date (several cohorts share one)
     select d.child_key, d.index_date, count(*) as reoffences
     from index_dates as d
     inner join conformed.proven_outcomes as p
@@ -114,7 +58,7 @@ final as (
         ethnic_group(p.ethnicity) as ethnic_group,
         case when p.is_looked_after then 'looked_after' else 'not_looked_after' end as care_status,
         coalesce(r.reoffences, 0) as reoffences
-    from members as m
+    from conformed.reoffending_members as m
     left join reoffences as r using (child_key, index_date)
     left join people as p on p.proven_key = m.child_key
 )

@@ -27,8 +27,8 @@ final as (
         count(*) filter (where reoffences > 0) as reoffenders,
         sum(reoffences)::bigint as reoffences,
         percent(count(*) filter (where reoffences > 0), count(*)) as binary_rate_pct,
-        round(sum(reoffences) / nullif(count(*) filter (where reoffences > 0), 0), 2) as reoffences_per_reoffender,
-        round(sum(reoffences) / count(*), 2) as reoffences_per_offender
+        rate_per(sum(reoffences), count(*) filter (where reoffences > 0), 1) as reoffences_per_reoffender,
+        rate_per(sum(reoffences), count(*), 1) as reoffences_per_offender
     from grouped
     group by la_code, cohort_type, cohort_start, cohort_end, split, group_value
 )

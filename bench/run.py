@@ -127,7 +127,9 @@ def scale(base: Path, out: Path, factor: int) -> dict[str, int]:
         cols = []
         for name, col in c.columns.items():
             q = f'"{name}"'
-            if col.identifier == "pnc":  # keep the PNC format: shift the serial digits per copy
+            if copies == 1:  # reference data (population, comparators) is national already: sent as generated
+                expr = q
+            elif col.identifier == "pnc":  # keep the PNC format: shift the serial digits per copy
                 expr = (f"case when {q} is null then null else left({q}, 3) || lpad(((substr({q}, 4, 7)::bigint "
                         f"+ k * 7919) % 10000000)::varchar, 7, '0') || right({q}, 1) end")  # fmt: skip
             elif col.identifier == "upn":

@@ -93,6 +93,30 @@ def test_a_100_percent_bad_extract_loads_nothing_and_says_why(pipeline: Pipeline
     assert "Write offence_date as a date written YYYY-MM-DD" in msg.get_body(("plain",)).get_content()
 
 
+def test_an_alert_lists_a_bounded_number_of_problems_and_says_how_many_more(
+    pipeline: Pipeline, tmp_path: Path, mail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A national-size extract with a systematic fault once made a 46 MB alert that mail servers refuse (SMTP 552).
+    import yos.alerts.compose as compose
+
+    monkeypatch.setattr(compose, "ATTACHED_PROBLEMS", 20)
+    rows = [{"outcome_id": f"A{n}", "offence_date": "31/01/2024"} for n in range(50)]
+    r = pipeline.load(
+        pipeline.land_file("police_outcomes", write_extract(tmp_path / "bad.csv", "police_outcomes", rows))
+    )
+    total = pipeline.con.execute(
+        "select count(*) from quarantine.row_problems where load_id = ?", [r.load_id]
+    ).fetchone()[0]
+    assert total > 20
+    pipeline.alert("run", [r])
+    msg = next(m for m in mail.messages() if m["To"] == "data-lead@police.example")
+    (attachment,) = msg.iter_attachments()
+    lines = attachment.get_content().strip().splitlines()
+    assert len(lines) == 1 + 20 and lines[1].startswith("2,")  # header, then the first problems by line
+    text = " ".join(msg.get_body(("plain",)).get_content().split())
+    assert f"police_outcomes_failing_rows.csv lists the first 20 of {total:,} problems" in text
+
+
 def test_webhooks_reach_a_real_receiver_and_never_log_their_url(
     pipeline: Pipeline, tmp_path: Path, mail, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -49,16 +49,25 @@ def _lines_text(lines: list[int], total: int) -> str:
     return shown + (f" and {total - 12} more" if total > 12 else "")
 
 
+# Problems listed per extract in an alert's attachment. Mail servers refuse large messages (a national-size extract
+# with a systematic fault gave a 46 MB alert, refused with SMTP 552): beyond this the alert says how many more there
+# are, and fixing the first ones usually fixes the rest.
+ATTACHED_PROBLEMS = 10_000
+
+
 def _failing_rows_csv(con: duckdb.DuckDBPyConnection, load_id: int, path: Path, columns: list[str]) -> bytes:
     problems = con.execute(
         "select line, rule_id, severity, column_name, message, fix from quarantine.row_problems "
-        "where load_id = ? order by line, rule_id",
-        [load_id],
+        "where load_id = ? order by line, rule_id limit ?",
+        [load_id, ATTACHED_PROBLEMS],
     ).fetchall()
     wanted = {p[0] for p in problems}
+    last = max((n for n in wanted if n is not None), default=0)
     raw: dict[int, str] = {}
     with open(path, "rb") as f:
         for n, line in enumerate(f, start=1):
+            if n > last:
+                break
             if n in wanted:
                 raw[n] = line.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
     out = io.StringIO()
@@ -102,7 +111,7 @@ def compose(
             where l.load_id in ({marks}) and l.partner = ? order by l.feed""",
         [*load_ids, partner.id],
     ).fetchall()
-    extracts, held_back, problems, attachments = [], [], [], {}
+    extracts, held_back, problems, attachments, truncated = [], [], [], {}, []
     for load_id, feed, extract_id, status, received, loaded, quarantined, _warned, stored in loads:
         contract = get_contract(feed)
         outcome = {
@@ -157,6 +166,9 @@ def compose(
             attachments[f"{feed}_failing_rows.csv"] = _failing_rows_csv(
                 con, load_id, data_dir / stored, contract.column_names
             )
+            listed = sum(r[5] for r in rows)
+            if listed > ATTACHED_PROBLEMS:
+                truncated.append({"name": f"{feed}_failing_rows.csv", "listed": ATTACHED_PROBLEMS, "total": listed})
     fixed = [
         {"feed": f, "rule_id": r, "column": c, "since": o.strftime("%d %B %Y")}
         for f, r, c, o in con.execute(
@@ -177,6 +189,7 @@ def compose(
         "problems": problems,
         "fixed": fixed,
         "attachments": list(attachments),
+        "truncated": truncated,
         "lead_name": cfg.yos_data_lead.name,
         "lead_email": cfg.yos_data_lead.email,
     }

@@ -68,6 +68,17 @@ class PartnerServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
         manifest = root / "manifest.json"
         self.manifest = json.loads(manifest.read_text()) if manifest.exists() else {"feeds": {}}
+        self._etags: dict[tuple[str, int, int], str] = {}
+
+    def etag_of(self, path: Path) -> str:
+        """The file's SHA-256 as an ETag, hashed once per version of the file (as a partner system would store it),
+        so a conditional request for an unchanged national-size file costs no re-read."""
+        st = path.stat()
+        key = (str(path), st.st_mtime_ns, st.st_size)
+        if key not in self._etags:
+            with open(path, "rb") as f:
+                self._etags[key] = '"' + hashlib.file_digest(f, "sha256").hexdigest() + '"'
+        return self._etags[key]
 
     @property
     def url(self) -> str:
@@ -154,8 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         if fault and fault.startswith("timeout"):
             time.sleep(float(fault.partition(":")[2] or 30))
-        body = path.read_bytes()
-        etag = '"' + hashlib.sha256(body).hexdigest() + '"'
+        etag = self.server.etag_of(path)
         modified = formatdate(path.stat().st_mtime, usegmt=True)
         meta = self.server.manifest["feeds"].get(feed, {})
         since = self.headers.get("If-Modified-Since")
@@ -165,6 +175,9 @@ class _Handler(BaseHTTPRequestHandler):
                     return self._send(304, b"", {"Last-Modified": modified})
             except (TypeError, ValueError):
                 pass
+        if fault != "html" and self.headers.get("If-None-Match") == etag:
+            return self._send(304, b"", {"ETag": etag})
+        body = path.read_bytes()
         query = parse_qs(urlsplit(self.path).query)
         link = None
         if self.server.page_rows:
@@ -185,8 +198,6 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if fault == "html":
             return self._send(200, b"<html><body>Service error</body></html>", {"Content-Type": "text/html"})
-        if self.headers.get("If-None-Match") == etag:
-            return self._send(304, b"", {"ETag": etag})
         if fault == "cut":
             self.send_response(200)
             for k, v in headers.items():

@@ -123,11 +123,13 @@ def scale(base: Path, out: Path, factor: int) -> dict[str, int]:
         src = base / c.partner / f"{feed}.csv"
         dest = out / c.partner / f"{feed}.csv"
         dest.parent.mkdir(parents=True, exist_ok=True)
-        copies = 1 if c.partner == "reference" else factor
+        # Reference data is national already, and a partnership's board meets as often whatever its size: both are
+        # sent as generated (copies of board meetings would repeat their key and be quarantined).
+        copies = 1 if c.partner == "reference" or feed == "board_attendance" else factor
         cols = []
         for name, col in c.columns.items():
             q = f'"{name}"'
-            if copies == 1:  # reference data (population, comparators) is national already: sent as generated
+            if copies == 1:
                 expr = q
             elif col.identifier == "pnc":  # keep the PNC format: shift the serial digits per copy
                 expr = (f"case when {q} is null then null else left({q}, 3) || lpad(((substr({q}, 4, 7)::bigint "

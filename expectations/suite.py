@@ -80,6 +80,12 @@ def expectation_for(rule: Rule) -> Any:
     )
 
 
+# What GX is asked for: each rule's verdict and count of failing rows, nothing more. The failing rows themselves come
+# from the rule's own SQL; SUMMARY would add, per rule, queries for sample values and row indices that nobody reads
+# (a third of GX's time on a million-row extract). With no sample asked for, GX's sample query is a LIMIT 0.
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0}
+
+
 @dataclass(frozen=True)
 class GxOutcome:
     rule_id: str
@@ -123,7 +129,7 @@ def run_suite(con: duckdb.DuckDBPyConnection, table: str, rules: list[Rule], sui
         # re-serialises the suite on every add, and storing the suite and its results is work nobody reads (the
         # outcomes are kept in audit.validation_results).
         suite = gx.ExpectationSuite(name=suite_name, expectations=[expectation_for(r) for r in rules])
-        result = batch.validate(suite, result_format="SUMMARY")
+        result = batch.validate(suite, result_format=RESULT_FORMAT)
         outcomes = []
         for r in result.results:
             cfg = r.expectation_config

@@ -28,6 +28,10 @@ LAYERS = ("conformed", "kpi", "audit")
 MATERIALISED = ("conformed.child_identifiers", "conformed.children", "conformed.proven_outcomes",
                 "conformed.reoffending_members", "conformed.reoffending_cohorts", "kpi.*")  # fmt: skip
 MAX_LOAD = 9_223_372_036_854_775_807
+# History columns the loader keeps for itself: the key's hash it matches arriving rows on, and the row's hash it
+# detects changes by. Analysts follow a row's versions by its own key columns; copying the two hashes was 40% of
+# the time spent copying history into the published file.
+LOADER_ONLY = ("_key", "_row_hash")
 
 # What of the loader's audit trail analysts get: counts, rules and dates, never a row's values.
 AUDIT_COPIES = {
@@ -59,14 +63,12 @@ def _q(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _core_views(con: duckdb.DuckDBPyConnection, existing: set[str]) -> None:
+def _core_views(con: duckdb.DuckDBPyConnection) -> None:
     as_at = f"coalesce(getvariable('as_at_load'), {MAX_LOAD})"
     for feed, contract in all_contracts().items():
-        if feed not in existing:
-            ensure_table(con, contract)  # a feed never loaded still gets its (empty) table and views
         con.execute(
             f"""create or replace view core.{feed} as
-                select * exclude (_key, _row_hash, _replaced_by) from history.{feed}
+                select * exclude (_replaced_by) from history.{feed}
                 where _loaded_by <= {as_at} and (_replaced_by is null or _replaced_by > {as_at})"""
         )
         con.execute(
@@ -95,6 +97,11 @@ def _core_views(con: duckdb.DuckDBPyConnection, existing: set[str]) -> None:
         }
         for column, text in lineage.items():
             con.execute(f"comment on column core.{feed}.{column} is {_q(text)}")
+            con.execute(f"comment on column history.{feed}.{column} is {_q(text)}")
+        con.execute(
+            f"comment on column history.{feed}._replaced_by is "
+            f"{_q('Lineage: the load that replaced or withdrew this version (NULL while it is current).')}"
+        )
 
 
 def apply_transforms(con: duckdb.DuckDBPyConnection) -> None:
@@ -217,16 +224,17 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
         con.execute("use pub")
         for schema in ("history", "core", *LAYERS):
             con.execute(f"create schema if not exists {schema}")
-        existing = set()
-        for (table,) in con.execute(
-            f"select table_name from duckdb_tables() where database_name = {_q(home)} and schema_name = 'history'"
-        ).fetchall():
-            con.execute(f"create table history.{table} as select * from {home}.history.{table}")
-            existing.add(table)
+        for feed, contract in all_contracts().items():
+            con.execute(f"use {home}")
+            ensure_table(con, contract)  # a feed never loaded still gets its (empty) table and views
+            con.execute("use pub")
+            con.execute(
+                f"create table history.{feed} as select * exclude ({', '.join(LOADER_ONLY)}) from {home}.history.{feed}"
+            )
         for table, (query, comment) in AUDIT_COPIES.items():
             con.execute(f"create table audit.{table} as {query.format(home=home)}")
             con.execute(f"comment on table audit.{table} is {_q(comment)}")
-        _core_views(con, existing)
+        _core_views(con)
         _partnership(con, area)
         apply_transforms(con)
         _inherit_column_comments(con)

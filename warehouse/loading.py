@@ -126,6 +126,18 @@ def load(
     hash_expr = "md5(" + " || '|' || ".join(f"coalesce(\"{n}\"::VARCHAR, '~')" for n in names) + ")"
     ours = f"(date '{as_of.isoformat()}', {load_id})"
     older_than_ours = f"(h._as_of, h._loaded_by) < {ours}"
+    arriving = f"""select *, md5({key_expr}) as _key, {hash_expr} as _row_hash from (
+                    select _line, {", ".join(f'{e} as "{n}"' for n, _, e in stored)} from {checked}
+                    where _line not in (select line from quarantine.row_problems
+                                        where load_id = {load_id} and severity = 'error' and line is not null))"""
+    columns = ", ".join(f'i."{n}"' for n in names)
+    lineage = f"date '{as_of.isoformat()}', i._key, i._row_hash, '{extract_id}', i._line, {load_id}"
+    if not con.execute(f"select count(*) from (select 1 from {table} limit 1)").fetchone()[0]:
+        # The feed's first load (a new partnership, a rebuild, a rekey): no version exists that a row could be stale
+        # against, equal to, or replace, so every row is a new version, inserted as it is computed (at national size,
+        # holding the arriving rows first was a third of the feed's load time).
+        added = con.execute(f"insert into {table} select {columns}, {lineage}, null from ({arriving}) i").fetchone()[0]
+        return Loaded(rows_loaded=added, versions_added=added, versions_replaced=0)
     # Stale: a newer version of the key is already current, or (snapshot) a newer snapshot was already loaded.
     newer_snapshot = False
     if contract.kind == "snapshot":
@@ -139,11 +151,7 @@ def load(
     # later statement cost twice the insert itself at a million rows).
     con.execute(
         f"""create or replace temp table incoming as
-            with arriving as materialized (
-                select *, md5({key_expr}) as _key, {hash_expr} as _row_hash from (
-                    select _line, {", ".join(f'{e} as "{n}"' for n, _, e in stored)} from {checked}
-                    where _line not in (select line from quarantine.row_problems
-                                        where load_id = {load_id} and severity = 'error' and line is not null))),
+            with arriving as materialized ({arriving}),
             current_versions as (
                 select h._key, bool_or(not ({older_than_ours})) as newer, list(h._row_hash) as hashes
                 from {table} h semi join arriving a on a._key = h._key
@@ -163,18 +171,10 @@ def load(
             f"""update {table} h set _replaced_by = {load_id}
                 where h._replaced_by is null and {older_than_ours} and h._key not in (select _key from incoming)"""
         ).fetchone()[0]
-    columns = ", ".join(f'i."{n}"' for n in names)
     added = con.execute(
-        f"""insert into {table} select {columns}, date '{as_of.isoformat()}', i._key, i._row_hash,
-                   '{extract_id}', i._line, {load_id}, null
-            from incoming i
-            where not i._stale and not i._unchanged"""
+        f"insert into {table} select {columns}, {lineage}, null from incoming i where not i._stale and not i._unchanged"
     ).fetchone()[0]
     # Kept for lineage, never current: what a late, older extract said.
-    con.execute(
-        f"""insert into {table} select {columns}, date '{as_of.isoformat()}', i._key, i._row_hash,
-                   '{extract_id}', i._line, {load_id}, {load_id}
-            from incoming i where i._stale"""
-    )
+    con.execute(f"insert into {table} select {columns}, {lineage}, {load_id} from incoming i where i._stale")
     con.execute("drop table incoming")
     return Loaded(rows_loaded=rows_loaded, versions_added=added, versions_replaced=changed + withdrawn)

@@ -6,12 +6,13 @@ Three outcomes, in order:
    extract-level *fatal* problem, and the extract is held back whole;
 2. individual lines are malformed (too many or too few fields, broken quoting): each becomes a row problem
    (``line.malformed``) and is quarantined, and the rest of the file goes on;
-3. every other line lands in ``scratch.checked_<load>``, with ``_line`` (its line in the partner's file, the header
-   being line 1), each column raw (``<col>__raw``, as sent) and typed (``<col>``, NULL when it does not parse).
+3. every other line is in ``scratch.checked_<load>``, with ``_line`` (its line in the partner's file, the header
+   being line 1), each column raw (``<col>__raw``, as sent) and typed (``<col>``, NULL when it does not parse). It is
+   a view of ``scratch.staged_<load>``, which holds each value once (a text column's typed value is its raw value).
 
 ``scratch`` is an in-memory database attached to the loader's connection (:func:`warehouse.db.connect_loader`):
 the staged extract, raw identifiers and all, never reaches the loader's file, and writing it costs no disk I/O
-(DuckDB spills it to its temp directory only when memory runs short).
+(DuckDB spills it to its temp directory only when memory runs short, and deletes the spill when it is dropped).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import duckdb
 
 from expectations.contract import Contract, typed_expr
 
+TEXT = ("text", "code")  # types whose typed value is the raw value
 NAME_LIKE_HEADERS = ("name", "forename", "surname", "address", "street", "notes", "comment", "narrative")
 
 
@@ -96,7 +98,9 @@ def read_header(path: Path) -> list[str] | None:
     text = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
     if not text.strip():
         return None
-    return next(csv.reader(io.StringIO(text)))
+    # newline="": a stray carriage return ends the header row (its columns then show as missing) rather than
+    # making the csv module raise
+    return next(csv.reader(io.StringIO(text, newline="")), None)
 
 
 def check_header(contract: Contract, header: list[str] | None) -> list[ExtractProblem]:
@@ -164,19 +168,21 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
         return Staged(table=None, problems=problems)
     header = [h.strip() for h in header]
 
-    # Read every line as text, exactly as sent; malformed lines go to the rejects table with their line number.
-    raw = f"raw_{load_id}"  # a temp table: only this connection reads it, and it need never reach the disk
+    # Read every line as text, exactly as sent; malformed lines go to the rejects table with their line number. The
+    # table lives in scratch, where GX's cursors see it too.
+    raw = f"scratch.main.raw_{load_id}"
     columns = "{" + ", ".join(f"'{h}': 'VARCHAR'" for h in header) + "}"
-    con.execute(f"drop table if exists {raw}")
+    drop(con, load_id)
     try:
         con.execute(
-            f"""create temp table {raw} as select * from read_csv(?, header = true, columns = {columns},
+            f"""create table {raw} as select * from read_csv(?, header = true, columns = {columns},
                 auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true,
                 store_rejects = true, rejects_table = 'rejects_{load_id}', rejects_scan = 'rejects_scan_{load_id}',
                 rejects_limit = 0)""",
             [str(path)],
         )
     except duckdb.Error as e:  # the reader gave up on the file as a whole (mixed line endings, say)
+        drop(con, load_id)
         reason = str(e).splitlines()[0].split(": ", 1)[-1]
         return Staged(
             table=None,
@@ -198,37 +204,32 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
     # rejected (the usual case) the row's position gives its line directly.
     if rejected:
         con.execute(
-            f"create or replace temp table rejected_lines_{load_id} as select distinct line from rejects_{load_id}"
-        )
-        con.execute(
-            f"""create or replace temp table line_map_{load_id} as
+            f"""create table scratch.main.line_map_{load_id} as
                 select row_number() over (order by line) - 1 as rid, line
                 from (select unnest(generate_series(2, {accepted + len(rejected) + 1})) as line
-                      except select line from rejected_lines_{load_id})"""
+                      except select distinct line from rejects_{load_id})"""
         )
-        source, line = f"{raw} r join line_map_{load_id} m on m.rid = r.rowid", "m.line"
+        source, line = f"{raw} r join scratch.main.line_map_{load_id} m on m.rid = r.rowid", "m.line"
     else:
         source, line = f"{raw} r", "r.rowid + 2"
+    for temp in (f"rejects_{load_id}", f"rejects_scan_{load_id}"):  # held memory for the connection's life
+        con.execute(f"drop table if exists {temp}")
 
-    # Raw (blank as NULL) and typed value of every contract column, side by side, written once.
+    # Raw (blank as NULL) and typed value of every contract column, side by side, written once; a text column's typed
+    # value is its raw value, so the view ``checked_<load>`` names it twice and it is held once.
     select = [f"{line} as _line"]
     for col in contract.columns.values():
         select.append(f'nullif(r."{col.name}", \'\') as "{col.name}__raw"')
-    typed = [f'{typed_expr(c, contract.date_format)} as "{c.name}"' for c in contract.columns.values()]
-    checked = f"scratch.main.checked_{load_id}"
-    con.execute(f"drop table if exists {checked}")
+    typed = [
+        f'{typed_expr(c, contract.date_format)} as "{c.name}"' for c in contract.columns.values() if c.type not in TEXT
+    ]
+    same = [f'"{c.name}__raw" as "{c.name}"' for c in contract.columns.values() if c.type in TEXT]
+    staged, checked = f"scratch.main.staged_{load_id}", f"scratch.main.checked_{load_id}"
     con.execute(
-        f"create table {checked} as select *, {', '.join(typed)} from (select {', '.join(select)} from {source})"
+        f"create table {staged} as select {', '.join(['*', *typed])} from (select {', '.join(select)} from {source})"
     )
-    # The temp tables hold memory for the connection's life (a night's loads, then publishing) unless dropped.
-    for temp in (
-        raw,
-        f"line_map_{load_id}",
-        f"rejected_lines_{load_id}",
-        f"rejects_{load_id}",
-        f"rejects_scan_{load_id}",
-    ):
-        con.execute(f"drop table if exists {temp}")
+    con.execute(f"drop table {raw}")
+    con.execute(f"create view {checked} as select {', '.join(['*', *same])} from {staged}")
     return Staged(
         table=checked,
         rows_staged=accepted,
@@ -238,5 +239,7 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
 
 
 def drop(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
-    for t in (f"raw_{load_id}", f"scratch.main.checked_{load_id}"):
+    """Drop what staging made for ``load_id``: it holds the extract, raw identifiers and all, in memory."""
+    con.execute(f"drop view if exists scratch.main.checked_{load_id}")
+    for t in (f"scratch.main.raw_{load_id}", f"scratch.main.staged_{load_id}", f"scratch.main.line_map_{load_id}"):
         con.execute(f"drop table if exists {t}")

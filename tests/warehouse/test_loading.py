@@ -82,6 +82,15 @@ def test_a_drifted_header_holds_the_extract_back_and_keeps_the_good_data(pipelin
     assert [row[0] for row in current(pipeline, "police_outcomes")] == ["A"]
 
 
+def test_a_stray_carriage_return_in_the_header_holds_the_extract_back_with_a_message(pipeline, tmp_path: Path) -> None:
+    load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "A"}], "good.csv")
+    bad = tmp_path / "bad.csv"  # found by the property test: a lone CR part-way through the header line
+    bad.write_bytes((tmp_path / "good.csv").read_bytes().replace(b"gravity_score,", b"gravity_score\r,", 1))
+    r = pipeline.load(pipeline.land_file("police_outcomes", bad))
+    assert r.status == "held_back" and r.problems[0].rule_id == "header.missing_columns"
+    assert "weapon" in r.problems[0].message  # the columns after the carriage return are named as missing
+
+
 def test_lineage_leads_from_a_row_to_its_file_and_partner(pipeline, tmp_path: Path) -> None:
     r = load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "A"}])
     row = pipeline.con.execute(

@@ -41,10 +41,10 @@ class WarehouseBusy(RuntimeError):
 def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the loader's private warehouse and bring its schema up to date.
 
-    DuckDB's memory is capped (``YOS_DUCKDB_MEMORY_LIMIT``, default 1GB; it spills to disk beyond that) so a
+    DuckDB's memory is capped (``YOS_DUCKDB_MEMORY_LIMIT``, default 896MB; it spills to disk beyond that) so a
     national-scale load fits beside everything else on a modest server."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    config = {"memory_limit": os.environ.get("YOS_DUCKDB_MEMORY_LIMIT", "1GB"),
+    config = {"memory_limit": os.environ.get("YOS_DUCKDB_MEMORY_LIMIT", "896MB"),
               "temp_directory": str(path.parent / "spill")}  # fmt: skip
     try:
         con = duckdb.connect(str(path), config=config)

@@ -25,8 +25,11 @@ LAYERS = ("conformed", "kpi", "audit")
 # Models computed once per publish and stored, so that an analyst's query (and the board pack) reads a table, not
 # a chain of joins over every row (bench/: each kpi view under a second at national scale). In dependency order;
 # "kpi.*" is every kpi view, kpi.measures last. Set as_at_load and each reads its live definition instead.
+# conformed.kpi_caseload is read by six kpi views (twice by kpi.health_needs, which at national size ran out of
+# memory computing it twice at once under a cap of 896 MB).
 MATERIALISED = ("conformed.child_identifiers", "conformed.children", "conformed.proven_outcomes",
-                "conformed.reoffending_members", "conformed.reoffending_cohorts", "kpi.*")  # fmt: skip
+                "conformed.reoffending_members", "conformed.reoffending_cohorts", "conformed.kpi_caseload",
+                "kpi.*")  # fmt: skip
 MAX_LOAD = 9_223_372_036_854_775_807
 # History columns the loader keeps for itself: the key's hash it matches arriving rows on, and the row's hash it
 # detects changes by. Analysts follow a row's versions by its own key columns; copying the two hashes was 40% of

@@ -21,6 +21,7 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from expectations.contract import Contract, Rule, all_contracts  # noqa: E402
+from expectations.suite import expectation_for  # noqa: E402
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -39,16 +40,10 @@ def expectation(contract: Contract, rule: Rule, today: dt.date):  # noqa: ANN201
     """The native pandas expectation for ``rule``, or None for a rule only SQL can say (cross-column)."""
     col = rule.columns[0]
     raw = f"{col}__raw"
-    if rule.kind == "required":
-        return gxe.ExpectColumnValuesToNotBeNull(column=raw)
+    if rule.kind in ("required", "codes", "format", "range"):  # native already, as (c) runs them
+        return expectation_for(rule)
     if rule.kind == "type":
         return TYPE_CHECKS[contract.columns[col].type](raw, contract.date_format)
-    if rule.kind == "codes":
-        return gxe.ExpectColumnValuesToBeInSet(column=raw, value_set=list(rule.codes))
-    if rule.kind == "format":
-        return gxe.ExpectColumnValuesToMatchRegex(column=raw, regex=rule.regex)
-    if rule.kind == "range":
-        return gxe.ExpectColumnValuesToBeBetween(column=col, min_value=rule.min, max_value=rule.max)
     if rule.kind == "not_future":
         return gxe.ExpectColumnValuesToBeBetween(column=col, max_value=pd.Timestamp(today))
     if rule.kind == "unique":

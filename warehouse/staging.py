@@ -228,7 +228,8 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
     con.execute(
         f"create table {staged} as select {', '.join(['*', *typed])} from (select {', '.join(select)} from {source})"
     )
-    con.execute(f"drop table {raw}")
+    for t in (raw, f"scratch.main.line_map_{load_id}"):  # the staged table has all they held
+        con.execute(f"drop table if exists {t}")
     con.execute(f"create view {checked} as select {', '.join(['*', *same])} from {staged}")
     return Staged(
         table=checked,

@@ -8,7 +8,8 @@ Three outcomes, in order:
    (``line.malformed``) and is quarantined, and the rest of the file goes on;
 3. every other line is in ``scratch.checked_<load>``, with ``_line`` (its line in the partner's file, the header
    being line 1), each column raw (``<col>__raw``, as sent) and typed (``<col>``, NULL when it does not parse). It is
-   a view of ``scratch.staged_<load>``, which holds each value once (a text column's typed value is its raw value).
+   a view of ``scratch.staged_<load>``, which is read from the file in one pass and holds each value once (a text
+   column's typed value is its raw value).
 
 ``scratch`` is an in-memory database attached to the loader's connection (:func:`warehouse.db.connect_loader`):
 the staged extract, raw identifiers and all, never reaches the loader's file, and writing it costs no disk I/O
@@ -168,17 +169,25 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
         return Staged(table=None, problems=problems)
     header = [h.strip() for h in header]
 
-    # Read every line as text, exactly as sent; malformed lines go to the rejects table with their line number. The
-    # table lives in scratch, where GX's cursors see it too.
-    raw = f"scratch.main.raw_{load_id}"
+    # One pass over the file: every line read as text, exactly as sent (blank as NULL), and the typed value of each
+    # non-text column beside it; a text column's typed value is its raw value, so the view ``checked_<load>`` names it
+    # twice and it is held once. Malformed lines go to the rejects table with their line number. The table lives in
+    # scratch, where GX's cursors see it too.
     columns = "{" + ", ".join(f"'{h}': 'VARCHAR'" for h in header) + "}"
+    select = [f'nullif("{col.name}", \'\') as "{col.name}__raw"' for col in contract.columns.values()]
+    typed = [
+        f'{typed_expr(c, contract.date_format)} as "{c.name}"' for c in contract.columns.values() if c.type not in TEXT
+    ]
+    same = [f'"{c.name}__raw" as "{c.name}"' for c in contract.columns.values() if c.type in TEXT]
+    staged, checked = f"scratch.main.staged_{load_id}", f"scratch.main.checked_{load_id}"
     drop(con, load_id)
     try:
         con.execute(
-            f"""create table {raw} as select * from read_csv(?, header = true, columns = {columns},
+            f"""create table {staged} as select {", ".join(["*", *typed])} from (
+                select {", ".join(select)} from read_csv(?, header = true, columns = {columns},
                 auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true,
                 store_rejects = true, rejects_table = 'rejects_{load_id}', rejects_scan = 'rejects_scan_{load_id}',
-                rejects_limit = 0)""",
+                rejects_limit = 0))""",
             [str(path)],
         )
     except duckdb.Error as e:  # the reader gave up on the file as a whole (mixed line endings, say)
@@ -198,10 +207,10 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
     rejected = con.execute(
         f"select line, min(error_type), min(csv_line) from rejects_{load_id} group by line order by line"
     ).fetchall()
-    accepted = con.execute(f"select count(*) from {raw}").fetchone()[0]
+    accepted = con.execute(f"select count(*) from {staged}").fetchone()[0]
 
-    # Map each accepted row (in file order) to its line: the lines from 2 on, less the rejected ones. With no line
-    # rejected (the usual case) the row's position gives its line directly.
+    # Each accepted row's line: its position in the staged table (file order) among the lines from 2 on, less the
+    # rejected ones. With no line rejected (the usual case) the position gives the line directly.
     if rejected:
         con.execute(
             f"""create table scratch.main.line_map_{load_id} as
@@ -209,28 +218,14 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
                 from (select unnest(generate_series(2, {accepted + len(rejected) + 1})) as line
                       except select distinct line from rejects_{load_id})"""
         )
-        source, line = f"{raw} r join scratch.main.line_map_{load_id} m on m.rid = r.rowid", "m.line"
+        con.execute(
+            f"""create view {checked} as select m.line as _line, {", ".join(["s.*", *same])}
+                from {staged} s join scratch.main.line_map_{load_id} m on m.rid = s.rowid"""
+        )
     else:
-        source, line = f"{raw} r", "r.rowid + 2"
+        con.execute(f"create view {checked} as select rowid + 2 as _line, {', '.join(['*', *same])} from {staged}")
     for temp in (f"rejects_{load_id}", f"rejects_scan_{load_id}"):  # held memory for the connection's life
         con.execute(f"drop table if exists {temp}")
-
-    # Raw (blank as NULL) and typed value of every contract column, side by side, written once; a text column's typed
-    # value is its raw value, so the view ``checked_<load>`` names it twice and it is held once.
-    select = [f"{line} as _line"]
-    for col in contract.columns.values():
-        select.append(f'nullif(r."{col.name}", \'\') as "{col.name}__raw"')
-    typed = [
-        f'{typed_expr(c, contract.date_format)} as "{c.name}"' for c in contract.columns.values() if c.type not in TEXT
-    ]
-    same = [f'"{c.name}__raw" as "{c.name}"' for c in contract.columns.values() if c.type in TEXT]
-    staged, checked = f"scratch.main.staged_{load_id}", f"scratch.main.checked_{load_id}"
-    con.execute(
-        f"create table {staged} as select {', '.join(['*', *typed])} from (select {', '.join(select)} from {source})"
-    )
-    for t in (raw, f"scratch.main.line_map_{load_id}"):  # the staged table has all they held
-        con.execute(f"drop table if exists {t}")
-    con.execute(f"create view {checked} as select {', '.join(['*', *same])} from {staged}")
     return Staged(
         table=checked,
         rows_staged=accepted,
@@ -242,5 +237,5 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
 def drop(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
     """Drop what staging made for ``load_id``: it holds the extract, raw identifiers and all, in memory."""
     con.execute(f"drop view if exists scratch.main.checked_{load_id}")
-    for t in (f"scratch.main.raw_{load_id}", f"scratch.main.staged_{load_id}", f"scratch.main.line_map_{load_id}"):
+    for t in (f"scratch.main.staged_{load_id}", f"scratch.main.line_map_{load_id}"):
         con.execute(f"drop table if exists {t}")

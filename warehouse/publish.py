@@ -26,8 +26,11 @@ LAYERS = ("conformed", "kpi", "audit")
 # a chain of joins over every row (bench/: each kpi view under a second at national scale). In dependency order;
 # "kpi.*" is every kpi view, kpi.measures last. Set as_at_load and each reads its live definition instead.
 # conformed.kpi_caseload is read by six kpi views (twice by kpi.health_needs, which at national size ran out of
-# memory computing it twice at once under a cap of 896 MB).
-MATERIALISED = ("conformed.child_identifiers", "conformed.children", "conformed.proven_outcomes",
+# memory computing it twice at once under a cap of 896 MB). conformed.outcomes and conformed.disposals: read live,
+# their core views' estimated sizes (a fifth of the rows) made kpi.disproportionality hash the wrong side of its
+# joins and run out of memory at national size under caps of 1.2 and 2 GB.
+MATERIALISED = ("conformed.child_identifiers", "conformed.children", "conformed.outcomes", "conformed.disposals",
+                "conformed.proven_outcomes",
                 "conformed.reoffending_members", "conformed.reoffending_cohorts", "conformed.kpi_caseload",
                 "kpi.*")  # fmt: skip
 MAX_LOAD = 9_223_372_036_854_775_807

@@ -46,6 +46,21 @@ def test_a_malformed_line_is_quarantined_and_the_rest_load(pipeline: Pipeline, t
     ]
 
 
+def test_after_a_malformed_line_each_row_keeps_its_own_line(pipeline: Pipeline, tmp_path: Path) -> None:
+    path = write_extract(tmp_path / "x.csv", "police_outcomes", [{"outcome_id": "A"}, {"outcome_id": "B", "sex": "X"}])
+    header, a, b = path.read_text().splitlines()
+    path.write_text("\n".join([header, a, "C,,too,few", b]) + "\n")  # lines 1-4: the malformed line is line 3
+    r = pipeline.load(pipeline.land_file("police_outcomes", path))
+    assert (r.rows_received, r.rows_loaded, r.rows_quarantined) == (3, 1, 2)
+    assert pipeline.con.execute(
+        "select line, rule_id, value from quarantine.row_problems order by line"
+    ).fetchall() == [
+        (3, "line.malformed", None),
+        (4, "police_outcomes.sex.codes", "X"),
+    ]
+    assert pipeline.con.execute("select outcome_id, _line from history.police_outcomes").fetchall() == [("A", 2)]
+
+
 @pytest.mark.parametrize(("period_end", "sex", "ok"), [
     (dt.date(2024, 3, 31), "1", True),   # 2023/24 collection: SEX 1/2
     (dt.date(2025, 3, 31), "1", False),  # 2024/25 on: M/F/U

@@ -197,6 +197,14 @@ def test_mutual_tls_against_a_custom_ca(pipeline, partnership: Path, tmp_path: P
                 "police_outcomes",
                 policy=RetryPolicy(attempts=1, timeout_seconds=2),
             )
+        # the TLS context is built once per set of files, and again when one is replaced: a bundle swapped for another
+        # CA's now refuses this server
+        (tmp_path / "other").mkdir()
+        other = make_certificates(tmp_path / "other")["ca.crt"]
+        Path(partner.ca_bundle).write_bytes(other.read_bytes())
+        os.utime(partner.ca_bundle, ns=(time.time_ns(), time.time_ns() + 1_000_000_000))
+        with pytest.raises(FetchError):
+            fetch(pipeline.con, pipeline.paths.data, partner, "police_outcomes", policy=RetryPolicy(attempts=1))
     finally:
         s.shutdown()
 

@@ -103,8 +103,8 @@ def client_for(partner: Partner, policy: RetryPolicy) -> httpx.Client:
 @cache
 def _tls_context(files: tuple[str | None, ...], stamps: tuple[int | None, ...]) -> ssl.SSLContext:
     """One TLS context per set of CA bundle and client certificate files, as they are now (``stamps``: their
-    modification times, so a replaced certificate is read again): building a context reads every system CA, 35 ms
-    a time, which was a tenth of a night with nothing new."""
+    modification times, so a replaced certificate is read again). Building a context reads every system CA: 35 ms
+    each, 0.46 s for a night of 13 feeds with nothing new."""
     context = ssl.create_default_context(cafile=files[0])  # system CAs unless a bundle is given
     if len(files) == 3:
         context.load_cert_chain(files[1], files[2])

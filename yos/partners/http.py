@@ -19,7 +19,7 @@ import ssl
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -100,7 +100,7 @@ def client_for(partner: Partner, policy: RetryPolicy) -> httpx.Client:
     return httpx.Client(timeout=policy.timeout_seconds, follow_redirects=False, verify=_tls_context(files, stamps))
 
 
-@cache
+@lru_cache(maxsize=16)  # bounded: under `yos serve` each replaced certificate would otherwise keep its old context
 def _tls_context(files: tuple[str | None, ...], stamps: tuple[int | None, ...]) -> ssl.SSLContext:
     """One TLS context per set of CA bundle and client certificate files, as they are now (``stamps``: their
     modification times, so a replaced certificate is read again). Building a context reads every system CA: 35 ms

@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from warehouse.db import sql_literal
+
 HERE = Path(__file__).parent
 CONTRACTS_DIR = HERE / "contracts"
 
@@ -167,14 +169,20 @@ def collection_year_of(day: dt.date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
+def load_yaml(text: str) -> Any:
+    """Parse YAML safely, with libyaml's C parser when PyYAML has it: the contracts, code lists and configuration
+    are parsed at the start of every run, 0.14 s in pure Python against 0.02 s (bench/, a no-change re-run)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 @cache
 def _codes() -> dict[str, Any]:
-    return yaml.safe_load((HERE / "codes.yml").read_text())
+    return load_yaml((HERE / "codes.yml").read_text())
 
 
 @cache
 def _formats() -> dict[str, Format]:
-    raw = yaml.safe_load((HERE / "formats.yml").read_text())
+    raw = load_yaml((HERE / "formats.yml").read_text())
     return {name: Format(name, f["regex"], f["says"]) for name, f in raw.items()}
 
 
@@ -192,17 +200,13 @@ def resolve_codes(codes: str | list[str] | None, collection_year: int | None) ->
     return [str(c) for c in value]
 
 
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def typed_expr(col: Column, date_format: str) -> str:
     """SQL turning ``"<col>__raw"`` into the column's type, NULL when it does not parse."""
     raw = f'"{col.name}__raw"'
     if col.type in ("text", "code"):
         return raw
     if col.type == "date":
-        return f"try_strptime({raw}, {_sql_str(date_format)})::DATE"
+        return f"try_strptime({raw}, {sql_literal(date_format)})::DATE"
     if col.type == "timestamp":
         return f"try_cast({raw} AS TIMESTAMPTZ)"
     if col.type == "int":
@@ -269,7 +273,7 @@ def _column_rules(contract: Contract, col: Column, as_of: dt.date, collection_ye
         listed = ", ".join(codes)
         add(
             "codes",
-            f"{raw} NOT IN ({', '.join(_sql_str(c) for c in codes)})",
+            f"{raw} NOT IN ({', '.join(sql_literal(c) for c in codes)})",
             f"{col.name} is not one of the allowed codes.",
             f"Use one of: {listed} (codes are case-sensitive).",
             codes=tuple(codes),
@@ -277,7 +281,7 @@ def _column_rules(contract: Contract, col: Column, as_of: dt.date, collection_ye
     if col.format is not None:
         add(
             "format",
-            f"NOT regexp_full_match({raw}, {_sql_str(col.format.regex.strip('^$'))})",
+            f"NOT regexp_full_match({raw}, {sql_literal(col.format.regex.strip('^$'))})",
             f"{col.name} is not {col.format.says}.",
             f"Write {col.name} as {col.format.says}; never put a name or free text in it.",
             regex=col.format.regex,
@@ -304,7 +308,7 @@ def _column_rules(contract: Contract, col: Column, as_of: dt.date, collection_ye
 
 
 def _parse(path: Path) -> Contract:
-    doc = yaml.safe_load(path.read_text())
+    doc = load_yaml(path.read_text())
     formats = _formats()
     columns: dict[str, Column] = {}
     for name, spec in doc["columns"].items():

@@ -14,6 +14,7 @@ import duckdb
 
 from expectations.contract import Contract, Rule
 from expectations.suite import run_suite
+from warehouse.db import sql_literal
 
 
 class ValidationMismatch(RuntimeError):
@@ -38,10 +39,6 @@ class Validation:
     quarantined_lines: int
     warned_lines: int
     failing_by_rule: dict[str, int]
-
-
-def _q(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _value_expr(contract: Contract, rule: Rule) -> str:
@@ -100,9 +97,9 @@ def validate(
     for rule in rules:
         clause = "QUALIFY" if rule.kind == "unique" else "WHERE"
         selects.append(
-            f"SELECT {load_id}, {_q(extract_id)}, {_q(contract.feed)}, {_q(partner)}, _line, {_q(rule.id)}, "
-            f"{_q(rule.kind)}, {_q(rule.severity)}, {_q(', '.join(rule.columns))}, {_value_expr(contract, rule)}, "
-            f"{_q(rule.message)}, {_q(rule.fix)} FROM {table} {clause} {rule.fails_when}"
+            f"SELECT {load_id}, {sql_literal(extract_id)}, {sql_literal(contract.feed)}, {sql_literal(partner)}, _line, {sql_literal(rule.id)}, "
+            f"{sql_literal(rule.kind)}, {sql_literal(rule.severity)}, {sql_literal(', '.join(rule.columns))}, {_value_expr(contract, rule)}, "
+            f"{sql_literal(rule.message)}, {sql_literal(rule.fix)} FROM {table} {clause} {rule.fails_when}"
         )
     con.execute("insert into quarantine.row_problems " + " UNION ALL ".join(selects))
     counts = dict(

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
+
+from expectations.contract import load_yaml
+from warehouse.db import sql_literal
 
 TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
 SPEC = TRANSFORMS / "published" / "disclosure.yml"
@@ -83,7 +85,7 @@ def _groups(rows: list[dict[str, Any]], by: list[str]) -> dict[tuple, list[int]]
 
 def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
     """Create ``published.<view>`` for every kpi view the spec names, in the current database."""
-    spec = yaml.safe_load(SPEC.read_text())
+    spec = load_yaml(SPEC.read_text())
     views = {
         r[0]
         for r in con.execute(
@@ -119,15 +121,14 @@ def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
             [view],
         ).fetchone()[0]
         text = f"{comment} Disclosure-controlled for use outside the team: counts 1-{threshold - 1} and secondary cells suppressed (NULL, listed in suppressed_cells); no rate on a numerator under {threshold}."
-        con.execute(f"comment on table published.{view} is '{text.replace(chr(39), chr(39) * 2)}'")
+        con.execute(f"comment on table published.{view} is {sql_literal(text)}")
         for column, col_comment in con.execute(
             "select column_name, comment from duckdb_columns() where database_name = current_database() "
             "and schema_name = 'kpi' and table_name = ?",
             [view],
         ).fetchall():
             if col_comment:
-                escaped = col_comment.replace("'", "''")
-                con.execute(f"comment on column published.{view}.\"{column}\" is '{escaped}'")
+                con.execute(f'comment on column published.{view}."{column}" is {sql_literal(col_comment)}')
         con.execute(
             f"comment on column published.{view}.suppressed_cells is 'Columns suppressed in this row (disclosure control).'"
         )

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import duckdb
 
 from expectations.contract import Column, Contract, ContractError
+from warehouse.db import sql_literal
 
 LINEAGE = [
     ("_as_of", "DATE"),
@@ -98,12 +99,8 @@ def ensure_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:
         return table
     con.execute(f"create table {table} ({', '.join(f'{chr(34)}{n}{chr(34)} {t}' for n, t in cols)})")
     comment = f"{contract.title}: every version of every row. {contract.grain} (contract v{contract.version})"
-    con.execute(f"comment on table {table} is {_sql(comment)}")
+    con.execute(f"comment on table {table} is {sql_literal(comment)}")
     return table
-
-
-def _sql(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

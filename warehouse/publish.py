@@ -18,6 +18,7 @@ import duckdb
 
 from expectations.contract import all_contracts
 from warehouse import disclosure
+from warehouse.db import sql_literal
 from warehouse.loading import ensure_table, stored_columns
 
 TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
@@ -65,10 +66,6 @@ AUDIT_COPIES = {
 }
 
 
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _core_views(con: duckdb.DuckDBPyConnection) -> None:
     as_at = f"coalesce(getvariable('as_at_load'), {MAX_LOAD})"
     for feed, contract in all_contracts().items():
@@ -79,7 +76,7 @@ def _core_views(con: duckdb.DuckDBPyConnection) -> None:
         )
         con.execute(
             f"comment on view core.{feed} is "
-            f"{_q(f'{contract.title}, current rows (or as at load getvariable(as_at_load)). {contract.grain}')}"
+            f"{sql_literal(f'{contract.title}, current rows (or as at load getvariable(as_at_load)). {contract.grain}')}"
         )
         for name, _, _ in stored_columns(contract):
             source = contract.columns.get(name)
@@ -93,8 +90,8 @@ def _core_views(con: duckdb.DuckDBPyConnection) -> None:
                 text = f"{name[:-8]} reduced to its outward code (minimisation)."
             else:
                 text = f"Age in whole years at {name[7:]}, computed on load from the full date of birth."
-            con.execute(f'comment on column core.{feed}."{name}" is {_q(text)}')
-            con.execute(f'comment on column history.{feed}."{name}" is {_q(text)}')
+            con.execute(f'comment on column core.{feed}."{name}" is {sql_literal(text)}')
+            con.execute(f'comment on column history.{feed}."{name}" is {sql_literal(text)}')
         lineage = {
             "_as_of": "The date this row's extract speaks for (its declared period end, else the day it arrived).",
             "_extract_id": "Lineage: the extract (audit.extracts) this row came from.",
@@ -102,11 +99,11 @@ def _core_views(con: duckdb.DuckDBPyConnection) -> None:
             "_loaded_by": "Lineage: the load (audit.loads) that brought this version.",
         }
         for column, text in lineage.items():
-            con.execute(f"comment on column core.{feed}.{column} is {_q(text)}")
-            con.execute(f"comment on column history.{feed}.{column} is {_q(text)}")
+            con.execute(f"comment on column core.{feed}.{column} is {sql_literal(text)}")
+            con.execute(f"comment on column history.{feed}.{column} is {sql_literal(text)}")
         con.execute(
             f"comment on column history.{feed}._replaced_by is "
-            f"{_q('Lineage: the load that replaced or withdrew this version (NULL while it is current).')}"
+            f"{sql_literal('Lineage: the load that replaced or withdrew this version (NULL while it is current).')}"
         )
 
 
@@ -139,7 +136,7 @@ def _inherit_column_comments(con: duckdb.DuckDBPyConnection) -> None:
            group by all"""
     ).fetchall()
     for schema, view, column, comment in rows:
-        con.execute(f'comment on column {schema}.{view}."{column}" is {_q(comment)}')
+        con.execute(f'comment on column {schema}.{view}."{column}" is {sql_literal(comment)}')
 
 
 PARTNERSHIP_COLUMNS = {
@@ -152,14 +149,14 @@ PARTNERSHIP_COLUMNS = {
 
 
 def _partnership(con: duckdb.DuckDBPyConnection, area: dict[str, str]) -> None:
-    columns = ", ".join(f"{_q(v)} as {k}" for k, v in area.items())
+    columns = ", ".join(f"{sql_literal(v)} as {k}" for k, v in area.items())
     con.execute(f"create table core.partnership as select {columns}")
     con.execute(
         "comment on table core.partnership is 'The partnership (config/partnership.yml): its LA, and the area its "
         "figures are compared with beside England (published_comparators area_code).'"
     )
     for column, comment in PARTNERSHIP_COLUMNS.items():
-        con.execute(f"comment on column core.partnership.{column} is {_q(comment)}")
+        con.execute(f"comment on column core.partnership.{column} is {sql_literal(comment)}")
 
 
 def _materialise(con: duckdb.DuckDBPyConnection) -> None:
@@ -213,10 +210,10 @@ def _materialise(con: duckdb.DuckDBPyConnection) -> None:
                 union all
                 select * from _live.{hidden} where getvariable('as_at_load') is not null"""
         )
-        con.execute(f"comment on view {schema}.{name} is {_q(comment or '')}")
+        con.execute(f"comment on view {schema}.{name} is {sql_literal(comment or '')}")
         for column, text in columns:
             if text:
-                con.execute(f'comment on column {schema}.{name}."{column}" is {_q(text)}')
+                con.execute(f'comment on column {schema}.{name}."{column}" is {sql_literal(text)}')
 
 
 def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], threshold: int = 5) -> None:
@@ -225,7 +222,7 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
     if target.exists():
         target.unlink()
     home = con.execute("select current_database()").fetchone()[0]
-    con.execute(f"attach {_q(str(target))} as pub")
+    con.execute(f"attach {sql_literal(str(target))} as pub")
     try:
         con.execute("use pub")
         for schema in ("history", "core", *LAYERS):
@@ -239,7 +236,7 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
             )
         for table, (query, comment) in AUDIT_COPIES.items():
             con.execute(f"create table audit.{table} as {query.format(home=home)}")
-            con.execute(f"comment on table audit.{table} is {_q(comment)}")
+            con.execute(f"comment on table audit.{table} is {sql_literal(comment)}")
         _core_views(con)
         _partnership(con, area)
         apply_transforms(con)

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from expectations.contract import all_contracts, get_contract
+from expectations.contract import all_contracts, get_contract, load_yaml
 from yos.settings import PROJECT_ROOT
 
 _VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
@@ -176,7 +176,7 @@ def default_config_path() -> Path:
 def load_config(path: Path | None = None) -> Config:
     path = Path(path or default_config_path())
     try:
-        doc = yaml.safe_load(_interpolate(path.read_text()))
+        doc = load_yaml(_interpolate(path.read_text()))
     except FileNotFoundError as e:
         raise ConfigError(f"configuration file not found: {path}") from e
     except yaml.YAMLError as e:

@@ -51,14 +51,11 @@ def update(con: duckdb.DuckDBPyConnection, load_id: int, partner: str, feed: str
 
 def escalations(con: duckdb.DuckDBPyConnection, after_extracts: int) -> list[tuple]:
     """Open problems seen in at least ``after_extracts`` extracts and not yet escalated; marks them escalated."""
+    # literals, not bound parameters: this runs on every night, including one with nothing new (see sql_literal)
+    due = f"closed_load is null and escalated_at is null and extracts_seen >= {int(after_extracts)}"
     rows = con.execute(
-        """select partner, feed, rule_id, column_name, opened_at, extracts_seen, last_rows from quarantine.problems
-           where closed_load is null and escalated_at is null and extracts_seen >= ? order by partner, feed""",
-        [after_extracts],
+        "select partner, feed, rule_id, column_name, opened_at, extracts_seen, last_rows from quarantine.problems "
+        f"where {due} order by partner, feed"
     ).fetchall()
-    con.execute(
-        "update quarantine.problems set escalated_at = ? where closed_load is null and escalated_at is null "
-        "and extracts_seen >= ?",
-        [dt.datetime.now(dt.UTC), after_extracts],
-    )
+    con.execute(f"update quarantine.problems set escalated_at = now() where {due}")
     return rows

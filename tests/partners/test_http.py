@@ -4,6 +4,8 @@ conditional requests, wrong content type."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -94,6 +96,30 @@ def test_an_unchanged_extract_costs_one_304(pipeline, server, police) -> None:
     assert pull(pipeline, police) is None
     assert server.requests[-1]["if_none_match"]
     assert [a[:2] for a in attempts(pipeline)] == [(200, "landed"), (304, "unchanged")]
+
+
+def test_a_night_with_nothing_new_does_not_import_pandas(pipeline, server, police) -> None:
+    # Binding a Python parameter makes DuckDB import pandas (0.4 s); the 304 path and the escalation check, which
+    # run every night, write their values as literals instead. A fresh process, as `yos run nightly` is.
+    assert pull(pipeline, police) is not None
+    pipeline.close()
+    code = f"""
+import sys
+from pathlib import Path
+from warehouse import problems
+from warehouse.db import connect_loader
+from yos.config import Partner, SecretRef
+from yos.partners.http import fetch
+con = connect_loader(Path({str(pipeline.paths.loader_db)!r}))
+police = Partner("police", "Police", {police.base_url!r}, "bearer", SecretRef(env="YOS_TEST_TOKEN"), (),
+                 ("police_outcomes",))
+assert fetch(con, Path({str(pipeline.paths.data)!r}), police, "police_outcomes") is None
+problems.escalations(con, 3)
+print("pandas" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, check=True)
+    assert out.stdout.strip() == "False", out.stderr
+    assert server.requests[-1]["if_none_match"]
 
 
 def test_a_wrong_content_type_is_refused(pipeline, server, police) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import httpx
 
+from warehouse.db import sql_literal
 from warehouse.landing import Extract, land
 from yos.config import ConfigError, Partner
 
@@ -77,11 +78,10 @@ def _record(
     outcome: str,
     detail: str | None,
 ) -> None:
-    con.execute(
-        "insert into audit.fetches values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [partner, feed, url, attempt, dt.datetime.now(dt.UTC), status, size,
-         int((time.monotonic() - started) * 1000), outcome, detail],
-    )  # fmt: skip
+    values = [partner, feed, url, attempt, status, size, int((time.monotonic() - started) * 1000), outcome, detail]
+    literals = [sql_literal(v) for v in values]
+    # written as literals, not bound (see sql_literal): a 304 is recorded without importing pandas
+    con.execute(f"insert into audit.fetches values ({', '.join(literals[:4])}, now(), {', '.join(literals[4:])})")
 
 
 def _wait(policy: RetryPolicy, attempt: int, retry_after: str | None) -> float:
@@ -206,9 +206,8 @@ def fetch(
     url = partner.feed_url(feed)
     headers = {"Accept": "text/csv", **_auth_headers(partner, feed)}
     last = con.execute(
-        "select etag, last_modified from landing.extracts where feed = ? and (etag is not null or "
-        "last_modified is not null) order by received_at desc limit 1",
-        [feed],
+        f"select etag, last_modified from landing.extracts where feed = {sql_literal(feed)} and (etag is not null "
+        "or last_modified is not null) order by received_at desc limit 1"
     ).fetchone()
     if last and last[0]:
         headers["If-None-Match"] = last[0]

@@ -12,7 +12,7 @@ process tree) and wall time measured:
   (c) yos-pipeline end to end: ``yos run nightly`` (pull over HTTP, land, validate every rule with GX, quarantine,
       load versions with pseudonyms, publish, alert).
 
-Then a no-change re-run of (c), and the query time of every ``kpi`` view on the published warehouse. Results are
+Then three no-change re-runs of (c), each beside an empty Prefect flow run, and the query time of every ``kpi`` view on the published warehouse. Results are
 printed and written to ``bench/results.md``. Timing lives here, never in the test suite. ``--profile PREFIX`` runs
 (c) and its re-run under pyinstrument instead, for finding where the time goes.
 """
@@ -42,6 +42,7 @@ from yos.alerts.mailcatcher import MailCatcher  # noqa: E402
 from yos.synthetic.generate import generate  # noqa: E402
 
 BASE_CHILDREN = 2000
+RERUNS = 3  # no-change re-runs, each beside an empty flow run; the median is reported
 TOKENS = {"police": "YOS_TOKEN_POLICE", "courts": "YOS_TOKEN_COURTS", "childrens_social_care": "YOS_TOKEN_CSC",
           "yos": "YOS_TOKEN_YOS", "reference": "YOS_TOKEN_REFERENCE"}  # fmt: skip
 
@@ -217,10 +218,19 @@ def main() -> None:
                                 str(work / "conventional.duckdb")], env)  # fmt: skip
         print("(c) yos-pipeline: yos run nightly ...", flush=True)
         results["c"] = measure([str(BIN / "yos"), "run", "nightly"], env, server=prefect_server.pid)
-        print("    again, with nothing new ...", flush=True)
-        results["rerun"] = measure([str(BIN / "yos"), "run", "nightly"], env, server=prefect_server.pid)
-        print("    Prefect start-up alone (an empty flow run) ...", flush=True)
-        results["prefect"] = measure([sys.executable, "-c", "from prefect import flow\n@flow\ndef f(): pass\nf()"], env)
+        # A no-change re-run comes the next night, not while the kernel is still writing (c)'s gigabytes back to
+        # disk: sync first. Each re-run is paired with an empty flow run just after it (Prefect's own start-up, on
+        # the same machine at the same moment); the median pair is reported, every pair listed.
+        os.sync()
+        results["reruns"] = []
+        for i in range(1, RERUNS + 1):
+            print(f"    again with nothing new ({i}/{RERUNS}), then Prefect start-up alone (an empty flow run) ...",
+                  flush=True)  # fmt: skip
+            rerun = measure([str(BIN / "yos"), "run", "nightly"], env, server=prefect_server.pid)
+            prefect = measure([sys.executable, "-c", "from prefect import flow\n@flow\ndef f(): pass\nf()"], env)
+            results["reruns"].append((rerun, prefect))
+        results["reruns"].sort(key=lambda pair: pair[0]["seconds"] - pair[1]["seconds"])
+        results["rerun"], results["prefect"] = results["reruns"][len(results["reruns"]) // 2]
         results["server_start"] = server_start
     finally:
         for proc in (server, prefect_server):
@@ -234,6 +244,7 @@ def main() -> None:
 
 def write_results(opts: argparse.Namespace, rows: dict, size_mb: float, r: dict, kpi_times: dict) -> None:
     a, b, c = r["a"], r["b"], r["c"]
+    beyond = ", ".join(f"{x['seconds']} - {y['seconds']} = {x['seconds'] - y['seconds']:.1f} s" for x, y in r["reruns"])
     with open("/proc/meminfo") as f:
         mem_gb = int(f.readline().split()[1]) / 1024**2
     machine = (f"{os.cpu_count()} cores, {mem_gb:.0f} GB RAM, {platform.machine()}, Python "
@@ -253,8 +264,10 @@ def write_results(opts: argparse.Namespace, rows: dict, size_mb: float, r: dict,
         f"| (b) pandas + GX pandas datasource (the contract's column rules, failing rows set aside) + DuckDB | "
         f"{b['seconds']} | {b['peak_rss_mb']} |",
         f"| (c) yos-pipeline end to end (`yos run nightly`) | {c['seconds']} | {c['peak_rss_mb']} |",
-        f"| (c) again with nothing new (all 304) | {r['rerun']['seconds']} | {r['rerun']['peak_rss_mb']} |",
-        f"| Prefect start-up alone (empty flow run) | {r['prefect']['seconds']} | {r['prefect']['peak_rss_mb']} |",
+        f"| (c) again with nothing new (all 304; median of {RERUNS}) | {r['rerun']['seconds']} | "
+        f"{r['rerun']['peak_rss_mb']} |",
+        f"| Prefect start-up alone (empty flow run just after it) | {r['prefect']['seconds']} | "
+        f"{r['prefect']['peak_rss_mb']} |",
         f"| the Prefect server (`prefect server start`, up before (c)) | {r['server_start']} to start | "
         f"{c['server_peak_rss_mb']} during (c) |",
         "",
@@ -265,7 +278,7 @@ def write_results(opts: argparse.Namespace, rows: dict, size_mb: float, r: dict,
         f"- peak RSS of (c): **{c['peak_rss_mb']:.0f} MB** (target: at most 1,536 MB); with the server: "
         f"{c['peak_rss_mb'] + c['server_peak_rss_mb']:.0f} MB",
         f"- no-change re-run beyond Prefect's start-up: **{r['rerun']['seconds'] - r['prefect']['seconds']:.1f} s** "
-        "(target: within 3 s)",
+        f"(target: within 3 s), the median of {beyond}",
         "",
         "Query time of every `kpi` view on the published warehouse (target: each under 1 s):",
         "",

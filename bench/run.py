@@ -12,7 +12,7 @@ process tree) and wall time measured:
   (c) yos-pipeline end to end: ``yos run nightly`` (pull over HTTP, land, validate every rule with GX, quarantine,
       load versions with pseudonyms, publish, alert).
 
-Then three no-change re-runs of (c), each beside an empty Prefect flow run, and the query time of every ``kpi`` view on the published warehouse. Results are
+Then no-change re-runs of (c) (``--reruns``, three by default), each beside an empty Prefect flow run, and the query time of every ``kpi`` view on the published warehouse. Results are
 printed and written to ``bench/results.md``. Timing lives here, never in the test suite. ``--profile PREFIX`` runs
 (c) and its re-run under pyinstrument instead, for finding where the time goes.
 """
@@ -42,7 +42,6 @@ from yos.alerts.mailcatcher import MailCatcher  # noqa: E402
 from yos.synthetic.generate import generate  # noqa: E402
 
 BASE_CHILDREN = 2000
-RERUNS = 3  # no-change re-runs, each beside an empty flow run; the median is reported
 TOKENS = {"police": "YOS_TOKEN_POLICE", "courts": "YOS_TOKEN_COURTS", "childrens_social_care": "YOS_TOKEN_CSC",
           "yos": "YOS_TOKEN_YOS", "reference": "YOS_TOKEN_REFERENCE"}  # fmt: skip
 
@@ -165,6 +164,8 @@ def main() -> None:
     parser.add_argument("--police-rows", type=int, default=5_000_000)
     parser.add_argument("--work", type=Path, default=HERE / "out")
     parser.add_argument("--results", type=Path, default=HERE / "results.md")
+    parser.add_argument("--reruns", type=int, default=3, help="No-change re-runs, each beside an empty flow run; "
+                        "the median is reported (default 3).")  # fmt: skip
     parser.add_argument(
         "--profile",
         type=Path,
@@ -172,6 +173,8 @@ def main() -> None:
         "profiles to PROFILE-c.txt and PROFILE-rerun.txt.",
     )
     opts = parser.parse_args()
+    if opts.reruns < 1:
+        parser.error("--reruns must be at least 1")
     work = opts.work
     if work.exists():
         import shutil
@@ -223,8 +226,8 @@ def main() -> None:
         # the same machine at the same moment); the median pair is reported, every pair listed.
         os.sync()
         results["reruns"] = []
-        for i in range(1, RERUNS + 1):
-            print(f"    again with nothing new ({i}/{RERUNS}), then Prefect start-up alone (an empty flow run) ...",
+        for i in range(1, opts.reruns + 1):
+            print(f"    again with nothing new ({i}/{opts.reruns}), then Prefect start-up alone (an empty flow run) ...",
                   flush=True)  # fmt: skip
             rerun = measure([str(BIN / "yos"), "run", "nightly"], env, server=prefect_server.pid)
             prefect = measure([sys.executable, "-c", "from prefect import flow\n@flow\ndef f(): pass\nf()"], env)
@@ -264,7 +267,7 @@ def write_results(opts: argparse.Namespace, rows: dict, size_mb: float, r: dict,
         f"| (b) pandas + GX pandas datasource (the contract's column rules, failing rows set aside) + DuckDB | "
         f"{b['seconds']} | {b['peak_rss_mb']} |",
         f"| (c) yos-pipeline end to end (`yos run nightly`) | {c['seconds']} | {c['peak_rss_mb']} |",
-        f"| (c) again with nothing new (all 304; median of {RERUNS}) | {r['rerun']['seconds']} | "
+        f"| (c) again with nothing new (all 304; median of {opts.reruns}) | {r['rerun']['seconds']} | "
         f"{r['rerun']['peak_rss_mb']} |",
         f"| Prefect start-up alone (empty flow run just after it) | {r['prefect']['seconds']} | "
         f"{r['prefect']['peak_rss_mb']} |",

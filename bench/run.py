@@ -12,9 +12,10 @@ process tree) and wall time measured:
   (c) yos-pipeline end to end: ``yos run nightly`` (pull over HTTP, land, validate every rule with GX, quarantine,
       load versions with pseudonyms, publish, alert).
 
-Then no-change re-runs of (c) (``--reruns``, three by default), each beside an empty Prefect flow run, and the query time of every ``kpi`` view on the published warehouse. Results are
-printed and written to ``bench/results.md``. Timing lives here, never in the test suite. ``--profile PREFIX`` runs
-(c) and its re-run under pyinstrument instead, for finding where the time goes.
+Then no-change re-runs of (c) (``--reruns``, three by default), each beside an empty Prefect flow run, and the
+query time of every ``kpi`` view on the published warehouse. Results are printed and written to
+``bench/results.md``. Timing lives here, never in the test suite. ``--profile PREFIX`` runs (c) and its re-run
+under pyinstrument instead, for finding where the time goes.
 """
 
 from __future__ import annotations
@@ -227,8 +228,7 @@ def main() -> None:
         os.sync()
         results["reruns"] = []
         for i in range(1, opts.reruns + 1):
-            print(f"    again with nothing new ({i}/{opts.reruns}), then Prefect start-up alone (an empty flow run) ...",
-                  flush=True)  # fmt: skip
+            print(f"    again with nothing new ({i}/{opts.reruns}), then an empty flow run ...", flush=True)
             rerun = measure([str(BIN / "yos"), "run", "nightly"], env, server=prefect_server.pid)
             prefect = measure([sys.executable, "-c", "from prefect import flow\n@flow\ndef f(): pass\nf()"], env)
             results["reruns"].append((rerun, prefect))

@@ -97,9 +97,10 @@ def validate(
     for rule in rules:
         clause = "QUALIFY" if rule.kind == "unique" else "WHERE"
         selects.append(
-            f"SELECT {load_id}, {sql_literal(extract_id)}, {sql_literal(contract.feed)}, {sql_literal(partner)}, _line, {sql_literal(rule.id)}, "
-            f"{sql_literal(rule.kind)}, {sql_literal(rule.severity)}, {sql_literal(', '.join(rule.columns))}, {_value_expr(contract, rule)}, "
-            f"{sql_literal(rule.message)}, {sql_literal(rule.fix)} FROM {table} {clause} {rule.fails_when}"
+            f"SELECT {load_id}, {sql_literal(extract_id)}, {sql_literal(contract.feed)}, {sql_literal(partner)}, "
+            f"_line, {sql_literal(rule.id)}, {sql_literal(rule.kind)}, {sql_literal(rule.severity)}, "
+            f"{sql_literal(', '.join(rule.columns))}, {_value_expr(contract, rule)}, {sql_literal(rule.message)}, "
+            f"{sql_literal(rule.fix)} FROM {table} {clause} {rule.fails_when}"
         )
     con.execute("insert into quarantine.row_problems " + " UNION ALL ".join(selects))
     counts = dict(

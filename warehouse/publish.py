@@ -74,10 +74,8 @@ def _core_views(con: duckdb.DuckDBPyConnection) -> None:
                 select * exclude (_replaced_by) from history.{feed}
                 where _loaded_by <= {as_at} and (_replaced_by is null or _replaced_by > {as_at})"""
         )
-        con.execute(
-            f"comment on view core.{feed} is "
-            f"{sql_literal(f'{contract.title}, current rows (or as at load getvariable(as_at_load)). {contract.grain}')}"
-        )
+        title = f"{contract.title}, current rows (or as at load getvariable(as_at_load)). {contract.grain}"
+        con.execute(f"comment on view core.{feed} is {sql_literal(title)}")
         for name, _, _ in stored_columns(contract):
             source = contract.columns.get(name)
             if source is not None:

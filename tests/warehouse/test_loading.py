@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from expectations.contract import ContractError, get_contract
 from tests.helpers import load_rows
+from warehouse.loading import stored_columns
 
 
 def current(pipeline, feed: str) -> list[tuple]:  # noqa: ANN001
@@ -101,27 +105,34 @@ def test_lineage_leads_from_a_row_to_its_file_and_partner(pipeline, tmp_path: Pa
 
 
 def test_a_history_table_that_no_longer_matches_its_contract_needs_a_migration(pipeline, tmp_path: Path) -> None:
-    import pytest
-
-    from expectations.contract import ContractError
-
     load_rows(pipeline, tmp_path, "population_10_17", [{"year": "2024"}])
     pipeline.con.execute("alter table history.population_10_17 drop column population")
     with pytest.raises(ContractError, match="add a migration"):
         load_rows(pipeline, tmp_path, "population_10_17", [{"year": "2025"}], "two.csv")
 
 
-def test_rows_are_hashed_as_earlier_loads_hashed_them(pipeline, tmp_path: Path) -> None:
-    """A history loaded before the hashes were built with concat_ws must still match: the key and row hash of a
-    row, blanks included, equal the original chained text's md5."""
-    from expectations.contract import get_contract
-    from warehouse.loading import stored_columns
+@pytest.mark.parametrize(
+    ("feed", "row", "blank"),
+    [
+        ("police_outcomes", {"outcome_id": "A", "child_gravity_matrix": "", "pnc_id": ""}, "child_gravity_matrix"),
+        ("population_10_17", {"year": "2023"}, None),  # a key of two columns
+    ],
+)
+def test_rows_are_hashed_as_earlier_loads_hashed_them(
+    pipeline, tmp_path: Path, feed: str, row: dict[str, str], blank: str | None
+) -> None:
+    """A history loaded before the hashed text was built with concat_ws must still match: a row's key and row hash,
+    blanks included, equal the md5 of the values chained with ``||`` as earlier loads computed them."""
+    contract = get_contract(feed)
+    names = [n for n, _, _ in stored_columns(contract)]
 
-    load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "A", "child_gravity_matrix": "", "pnc_id": ""}])
-    names = [n for n, _, _ in stored_columns(get_contract("police_outcomes"))]
-    chained = " || '|' || ".join(f"coalesce(\"{n}\"::VARCHAR, '~')" for n in names)
-    row = pipeline.con.execute(
-        f"select _key = md5(coalesce(outcome_id::VARCHAR, '')), _row_hash = md5({chained}), child_gravity_matrix is null "
-        "from history.police_outcomes"
+    def chained(columns: list[str], null_as: str) -> str:
+        return " || '|' || ".join(f"coalesce(\"{n}\"::VARCHAR, '{null_as}')" for n in columns)
+
+    load_rows(pipeline, tmp_path, feed, [row])
+    key = chained([n for n in names if n in contract.key], "")
+    same = pipeline.con.execute(
+        f"select _key = md5({key}), _row_hash = md5({chained(names, '~')}), {blank or 'null'} is null "
+        f"from history.{feed}"
     ).fetchall()
-    assert row == [(True, True, True)]
+    assert same == [(True, True, True)]

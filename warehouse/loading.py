@@ -103,12 +103,13 @@ def ensure_table(con: duckdb.DuckDBPyConnection, contract: Contract) -> str:
     return table
 
 
-def hashed_text(values: list[str]) -> str:
-    """The text a row's key or stored values are hashed as: each value (never NULL) joined with ``|``.
+def hashed_text(columns: list[str], null_as: str) -> str:
+    """The text a row's key or stored values are hashed as: each column as text (``null_as`` when NULL), joined
+    with ``|``.
 
     ``concat_ws`` builds the same text as chaining ``a || '|' || b ...`` (so hashes stored by earlier loads still
     match), in half the time at national size: the chain copies the growing text once per column (bench/)."""
-    return "concat_ws('|', " + ", ".join(values) + ")"
+    return "concat_ws('|', " + ", ".join(f'coalesce("{c}"::VARCHAR, {sql_literal(null_as)})' for c in columns) + ")"
 
 
 @dataclass(frozen=True)
@@ -127,8 +128,8 @@ def load(
     table = ensure_table(con, contract)
     stored = stored_columns(contract)
     names = [n for n, _, _ in stored]
-    key_expr = hashed_text([f"coalesce(\"{n}\"::VARCHAR, '')" for n, _, _ in stored if n in contract.key])
-    hash_expr = "md5(" + hashed_text([f"coalesce(\"{n}\"::VARCHAR, '~')" for n in names]) + ")"
+    key_expr = hashed_text([n for n in names if n in contract.key], "")
+    hash_expr = f"md5({hashed_text(names, '~')})"
     ours = f"(date '{as_of.isoformat()}', {load_id})"
     older_than_ours = f"(h._as_of, h._loaded_by) < {ours}"
     arriving = f"""select *, md5({key_expr}) as _key, {hash_expr} as _row_hash from (

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -47,6 +49,20 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         )
         con.execute("commit")
     return con.execute("select max(version) from audit.schema_version").fetchone()[0]
+
+
+@contextmanager
+def any_row_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Let DuckDB store the rows of a statement without an ORDER BY in any order, inside the block.
+
+    A result with an ORDER BY keeps it (a kpi view stored in the published file stays sorted). Staging must never
+    run inside: a staged row's line in the partner's file is its position in the table. Publishing at national size
+    took 8% less time with it (bench/)."""
+    con.execute("set preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute("reset preserve_insertion_order")
 
 
 class WarehouseBusy(RuntimeError):

@@ -136,3 +136,36 @@ def test_rows_are_hashed_as_earlier_loads_hashed_them(
         f"from history.{feed}"
     ).fetchall()
     assert same == [(True, True, True)]
+
+
+@pytest.mark.parametrize("publishing", ["succeeds", "fails"])
+def test_staging_after_a_publish_still_keeps_file_order(
+    publishing: str, pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Publishing lets DuckDB store rows in any order; staging numbers lines by position, so the setting must come
+    back however publishing ends, or a later load in the same process would name the wrong lines."""
+    load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "A"}], "one.csv")
+    if publishing == "fails":
+        import warehouse.publish
+
+        def broken(*args: object) -> None:
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(warehouse.publish.disclosure, "publish_views", broken)
+        with pytest.raises(RuntimeError, match="disk full"):
+            pipeline.publish()
+    else:
+        pipeline.publish()
+    assert pipeline.con.execute("select current_setting('preserve_insertion_order')").fetchone() == (True,)
+    later = load_rows(
+        pipeline,
+        tmp_path,
+        "police_outcomes",
+        [{"outcome_id": "B"}, {"outcome_id": "C", "gravity_score": "x"}],
+        "two.csv",
+    )
+    assert later.rows_quarantined == 1
+    lines = pipeline.con.execute(
+        "select distinct line from quarantine.row_problems where load_id = ?", [later.load_id]
+    ).fetchall()
+    assert lines == [(3,)]

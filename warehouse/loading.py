@@ -128,11 +128,11 @@ def load(
     table = ensure_table(con, contract)
     stored = stored_columns(contract)
     names = [n for n, _, _ in stored]
-    key_expr = hashed_text([n for n in names if n in contract.key], "")
+    key_expr = f"md5({hashed_text([n for n in names if n in contract.key], '')})"
     hash_expr = f"md5({hashed_text(names, '~')})"
     ours = f"(date '{as_of.isoformat()}', {load_id})"
     older_than_ours = f"(h._as_of, h._loaded_by) < {ours}"
-    arriving = f"""select *, md5({key_expr}) as _key, {hash_expr} as _row_hash from (
+    arriving = f"""select *, {key_expr} as _key, {hash_expr} as _row_hash from (
                     select _line, {", ".join(f'{e} as "{n}"' for n, _, e in stored)} from {checked}
                     where _line not in (select line from quarantine.row_problems
                                         where load_id = {load_id} and severity = 'error' and line is not null))"""

@@ -89,7 +89,8 @@ def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
         ) from e
     migrate(con)
     # Per-load working tables (staging): in memory, never in the file; a cursor of this connection sees them too.
-    con.execute("attach if not exists ':memory:' as scratch")
+    # Compressed at a checkpoint, which staging asks for when an extract did not fit in memory (see staging).
+    con.execute("attach if not exists ':memory:' as scratch (compress)")
     return con
 
 

@@ -208,3 +208,25 @@ def test_an_extract_that_spilled_is_compressed_in_memory_and_keeps_its_lines(
         "select count(*) from history.police_outcomes where outcome_id <> 'O' || _line"
     ).fetchone()[0]
     assert misplaced == 0
+
+
+def test_running_out_of_memory_while_staging_fails_the_load_and_does_not_blame_the_file(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server running out of memory is not the partner's fault: the load fails (and is retried on the next run)
+    instead of the extract being held back as unreadable, which would send the partner an alert to fix a good file."""
+    import duckdb
+
+    from yos.pipeline import Pipeline
+
+    monkeypatch.setenv("YOS_DUCKDB_MEMORY_LIMIT", "24MB")
+    path = write_extract(
+        tmp_path / "police_outcomes.csv", "police_outcomes", [{"outcome_id": f"O{i}"} for i in range(60_000)]
+    )
+    with Pipeline() as pipeline:
+        extract = pipeline.land_file("police_outcomes", path)
+        with pytest.raises(duckdb.OutOfMemoryException):
+            pipeline.load(extract)
+        assert pipeline.con.execute("select status from audit.loads").fetchall() == [("failed",)]
+        assert pipeline.con.execute("select count(*) from audit.extract_problems").fetchone() == (0,)
+        assert [e.extract_id for e in pipeline.pending()] == [extract.extract_id]

@@ -30,7 +30,7 @@ LAYERS = ("conformed", "kpi", "audit")
 # memory computing it twice at once under a cap of 896 MB). conformed.outcomes and conformed.disposals: read live,
 # their core views' estimated sizes (a fifth of the rows) made kpi.disproportionality hash the wrong side of its
 # joins and run out of memory at national size under caps of 1.2 and 2 GB.
-MATERIALISED = ("conformed.child_identifiers", "conformed.children", "conformed.outcomes", "conformed.disposals",
+MATERIALISED = ("conformed.child_identifiers", "conformed.outcomes", "conformed.disposals", "conformed.children",
                 "conformed.proven_outcomes",
                 "conformed.reoffending_members", "conformed.reoffending_cohorts", "conformed.kpi_caseload",
                 "kpi.*")  # fmt: skip

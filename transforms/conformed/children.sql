@@ -2,9 +2,10 @@
 -- Grain: one row per child known to any partner, keyed by conformed.child_identifiers.
 -- What the partnership knows of the child, minimised: month of birth (never the date), sex and ethnicity as the
 -- YOS records them (else the police), and which agencies know the child.
--- Inputs: conformed.child_identifiers and the core views of each feed. Each branch joins
--- conformed.child_identifiers itself: as one CTE read four times, DuckDB copied all nine million identifiers first
--- and the model took twice as long at national size (bench/).
+-- Inputs: conformed.child_identifiers, core.yos_interventions and core.cic_header, and conformed.outcomes and
+-- conformed.disposals (police and court rows already keyed to their child). Each branch joins what it needs itself:
+-- as one CTE of identifiers read four times, DuckDB copied all nine million identifiers first and the model took
+-- twice as long at national size (bench/).
 create or replace view conformed.children as
 with
 
@@ -14,13 +15,13 @@ facts as (
     from core.yos_interventions as y
     join conformed.child_identifiers as i on i.identifier_kind = 'yos' and i.identifier = y.yos_child_id
     union all
-    select i.child_key, p.dob_month, p.sex, p.ethnicity, p.home_la_code, 2, 'police'
-    from core.police_outcomes as p
-    join conformed.child_identifiers as i on i.identifier_kind = 'police_person' and i.identifier = p.force_person_id
+    select child_key, dob_month, sex, ethnicity, home_la_code, 2, 'police'
+    from conformed.outcomes
+    where child_key is not null
     union all
-    select i.child_key, c.dob_month, c.sex, null, c.home_la_code, 3, 'courts'
-    from core.court_disposals as c
-    join conformed.child_identifiers as i on i.identifier_kind = 'pnc' and i.identifier = c.pnc_id
+    select child_key, dob_month, sex, null, home_la_code, 3, 'courts'
+    from conformed.disposals
+    where child_key is not null
     union all
     select i.child_key, h."DOB_month", null, null, null, 4, 'childrens_social_care'
     from core.cic_header as h

@@ -65,6 +65,23 @@ def any_row_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute("reset preserve_insertion_order")
 
 
+def loader_memory_limit() -> str:
+    """DuckDB's memory cap for the loader: ``YOS_DUCKDB_MEMORY_LIMIT``, default 896MB (it spills to disk beyond)."""
+    return os.environ.get("YOS_DUCKDB_MEMORY_LIMIT", "896MB")
+
+
+@contextmanager
+def memory_share(con: duckdb.DuckDBPyConnection, share: float) -> Iterator[None]:
+    """Run the block with DuckDB's memory cap at ``share`` of the loader's, and put the cap back however it ends."""
+    number, unit = con.execute("select current_setting('memory_limit')").fetchone()[0].split()
+    cap = float(number) * 1024 ** ("bytes", "KiB", "MiB", "GiB", "TiB").index(unit)
+    con.execute(f"set memory_limit = '{int(cap * share)} bytes'")
+    try:
+        yield
+    finally:
+        con.execute(f"set memory_limit = {sql_literal(loader_memory_limit())}")
+
+
 class WarehouseBusy(RuntimeError):
     """Another process is loading: DuckDB allows one writer."""
 
@@ -72,11 +89,10 @@ class WarehouseBusy(RuntimeError):
 def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the loader's private warehouse and bring its schema up to date.
 
-    DuckDB's memory is capped (``YOS_DUCKDB_MEMORY_LIMIT``, default 896MB; it spills to disk beyond that) so a
-    national-scale load fits beside everything else on a modest server."""
+    DuckDB's memory is capped (:func:`loader_memory_limit`; it spills to disk beyond that) so a national-scale load
+    fits beside everything else on a modest server."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    config = {"memory_limit": os.environ.get("YOS_DUCKDB_MEMORY_LIMIT", "896MB"),
-              "temp_directory": str(path.parent / "spill")}  # fmt: skip
+    config = {"memory_limit": loader_memory_limit(), "temp_directory": str(path.parent / "spill")}
     try:
         con = duckdb.connect(str(path), config=config)
     except duckdb.IOException as e:

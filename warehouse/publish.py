@@ -18,7 +18,7 @@ import duckdb
 
 from expectations.contract import all_contracts
 from warehouse import disclosure
-from warehouse.db import any_row_order, sql_literal
+from warehouse.db import any_row_order, memory_share, sql_literal
 from warehouse.loading import ensure_table, stored_columns
 
 TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
@@ -29,11 +29,15 @@ LAYERS = ("conformed", "kpi", "audit")
 # conformed.kpi_caseload is read by six kpi views (twice by kpi.health_needs, which at national size ran out of
 # memory computing it twice at once under a cap of 896 MB). conformed.outcomes and conformed.disposals: read live,
 # their core views' estimated sizes (a fifth of the rows) made kpi.disproportionality hash the wrong side of its
-# joins and run out of memory at national size under caps of 1.2 and 2 GB.
+# joins and run out of memory at national size under caps of 1.2 and 2 GB; conformed.children reads them, stored.
 MATERIALISED = ("conformed.child_identifiers", "conformed.outcomes", "conformed.disposals", "conformed.children",
                 "conformed.proven_outcomes",
                 "conformed.reoffending_members", "conformed.reoffending_cohorts", "conformed.kpi_caseload",
                 "kpi.*")  # fmt: skip
+# Publishing runs under this share of the loader's DuckDB cap. The cap bounds DuckDB's buffers, not all it
+# allocates, and the stored models overshoot it more than loading does: at national size under 896 MB they took
+# (c)'s peak RSS to 1,500-1,550 MiB. Publishing alone under 768 MB peaked 120 MiB lower in the same time (bench/).
+PUBLISH_MEMORY_SHARE = 0.85
 MAX_LOAD = 9_223_372_036_854_775_807
 # History columns the loader keeps for itself: the key's hash it matches arriving rows on, and the row's hash it
 # detects changes by. Analysts follow a row's versions by its own key columns; copying the two hashes was 40% of
@@ -267,7 +271,8 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, area: dict[str, str
     """Build the published warehouse next to ``published`` and swap it in atomically; keep the previous one."""
     nxt = published.with_name(published.stem + ".next.duckdb")
     prev = published.with_name(published.stem + ".prev.duckdb")
-    with any_row_order(con):  # nothing published is read in storage order; a sorted kpi view stays sorted
+    # Nothing published is read in storage order (a sorted kpi view stays sorted); the cap: PUBLISH_MEMORY_SHARE.
+    with any_row_order(con), memory_share(con, PUBLISH_MEMORY_SHARE):
         build(con, nxt, area, threshold)
     if published.exists():
         if prev.exists():

@@ -139,18 +139,27 @@ def test_rows_are_hashed_as_earlier_loads_hashed_them(
 
 
 @pytest.mark.parametrize("publishing", ["succeeds", "fails"])
-def test_publishing_lets_rows_go_in_any_order_and_staging_after_it_keeps_file_order(
+def test_publishing_lets_rows_go_in_any_order_under_a_lower_cap_and_staging_after_it_keeps_file_order(
     publishing: str, pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Publishing builds its file with DuckDB free to store rows in any order; staging numbers lines by position, so
-    the setting must come back however publishing ends, or a later load in the same process would name the wrong
-    lines. (The build itself is replaced here: what is checked is the setting around it.)"""
+    """Publishing builds its file with DuckDB free to store rows in any order, under a share of the loader's memory
+    cap; staging numbers lines by position, so both settings must come back however publishing ends, or a later
+    load in the same process would name the wrong lines (and spill sooner). (The build itself is replaced here: what
+    is checked is the settings around it.)"""
     import warehouse.publish
 
+    def mib(con) -> float:  # noqa: ANN001
+        number, unit = con.execute("select current_setting('memory_limit')").fetchone()[0].split()
+        assert unit == "MiB"
+        return float(number)
+
+    cap = mib(pipeline.con)
+    assert cap == pytest.approx(896e6 / 2**20, abs=0.1)  # YOS_DUCKDB_MEMORY_LIMIT's default, 896MB
     during = []
 
     def build(con, target: Path, *args: object) -> None:  # noqa: ANN001
         during.append(con.execute("select current_setting('preserve_insertion_order')").fetchone()[0])
+        during.append(mib(con))
         if publishing == "fails":
             raise RuntimeError("disk full")
         target.touch()
@@ -161,8 +170,9 @@ def test_publishing_lets_rows_go_in_any_order_and_staging_after_it_keeps_file_or
             pipeline.publish()
     else:
         pipeline.publish()
-    assert during == [False]
+    assert during == [False, pytest.approx(cap * warehouse.publish.PUBLISH_MEMORY_SHARE, abs=0.2)]
     assert pipeline.con.execute("select current_setting('preserve_insertion_order')").fetchone() == (True,)
+    assert mib(pipeline.con) == cap
     later = load_rows(
         pipeline,
         tmp_path,

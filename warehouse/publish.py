@@ -36,7 +36,7 @@ MATERIALISED = ("conformed.child_identifiers", "conformed.outcomes", "conformed.
                 "kpi.*")  # fmt: skip
 # Publishing runs under this share of the loader's DuckDB cap. The cap bounds DuckDB's buffers, not all it
 # allocates, and the stored models overshoot it more than loading does: at national size under 896 MB they took
-# (c)'s peak RSS to 1,500-1,550 MiB. Publishing alone under 768 MB peaked 120 MiB lower in the same time (bench/).
+# (c)'s peak RSS to 1,500-1,550 MiB. Publishing alone under 85% peaked 120 MiB lower and took 6% longer (bench/).
 PUBLISH_MEMORY_SHARE = 0.85
 MAX_LOAD = 9_223_372_036_854_775_807
 # History columns the loader keeps for itself: the key's hash it matches arriving rows on, and the row's hash it

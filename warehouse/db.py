@@ -72,7 +72,9 @@ def loader_memory_limit() -> str:
 
 @contextmanager
 def memory_share(con: duckdb.DuckDBPyConnection, share: float) -> Iterator[None]:
-    """Run the block with DuckDB's memory cap at ``share`` of the loader's, and put the cap back however it ends."""
+    """Run the block on the loader's connection ``con`` with DuckDB's memory cap at ``share`` of the loader's, and
+    set it back to :func:`loader_memory_limit` however the block ends (not to the value read here: DuckDB shows the
+    cap rounded down to 0.1 MiB, so restoring that would shrink it a little on every publish)."""
     number, unit = con.execute("select current_setting('memory_limit')").fetchone()[0].split()
     cap = float(number) * 1024 ** ("bytes", "KiB", "MiB", "GiB", "TiB").index(unit)
     con.execute(f"set memory_limit = '{int(cap * share)} bytes'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,15 @@ def test_the_bench_runs_and_writes_its_results(tmp_path: Path) -> None:
         "(c) yos-pipeline",
         "nothing new",
         "the Prefect server",
+        "(d) the next night",
         "`kpi.first_time_entrants`",
     ):
         assert row in text
+    # the next night's changes reached the warehouse: the snapshots' leavers withdrawn, the arrivals added (at this
+    # size, one copy, every row of the next night is new)
+    changes = re.search(r"\(d\) received ([\d,]+) rows, quarantined 0, added ([\d,]+) versions and replaced or "
+                        r"withdrew ([\d,]+)", text)  # fmt: skip
+    assert changes, text
+    received, added, withdrawn = (int(g.replace(",", "")) for g in changes.groups())
+    assert received == added > 0 and withdrawn > 0
+    assert re.search(r"\(c\), where the time went: [\d.]+ s pulling and landing, [\d.]+ s loading", text)

@@ -1,8 +1,8 @@
 """Speed and memory, measured side by side (`make bench`; `python bench/run.py --police-rows N`).
 
 One synthetic partnership is scaled to ``--police-rows`` police outcome rows (every other feed in proportion), served
-over the local partner endpoints, and loaded three ways, each in its own process with its peak RSS (the whole
-process tree) and wall time measured:
+over the local partner endpoints, and loaded three ways, each in its own process with its wall time, CPU time (user
+and system) and peak RSS (the whole process tree) measured:
 
   (a) the floor: DuckDB ``read_csv`` of the same files into plain tables, nothing else;
   (b) a conventional load: pandas ``read_csv``, every column rule of the contract (required, type, codes, format,
@@ -12,8 +12,10 @@ process tree) and wall time measured:
   (c) yos-pipeline end to end: ``yos run nightly`` (pull over HTTP, land, validate every rule with GX, quarantine,
       load versions with pseudonyms, publish, alert).
 
-Then no-change re-runs of (c) (``--reruns``, three by default), each beside an empty Prefect flow run, and the
-query time of every ``kpi`` view on the published warehouse. Results are printed and written to
+Then no-change re-runs of (c) (``--reruns``, three by default), each beside an empty Prefect flow run; (d) the next
+night (1% of the copies out of every snapshot and as many in, the deltas' new rows), through ``yos run nightly``
+again; where (c)'s and (d)'s time went, from the loader's ``audit.loads``; and the query time of every ``kpi`` view
+on the published warehouse. Results are printed and written to
 ``bench/results.md``. Timing lives here, never in the test suite. ``--profile PREFIX`` runs (c) and its re-run
 under pyinstrument instead, for finding where the time goes.
 """

@@ -148,9 +148,8 @@ def load(
         # The feed's first load (a new partnership, a rebuild, a rekey): no version exists that a row could be stale
         # against, equal to, or replace, so every row is a new version, inserted as it is computed (at national size,
         # holding the arriving rows first was a third of the feed's load time).
-        added = con.execute(f"insert into {table} select {columns}, {lineage}, null from ({arriving()}) i").fetchone()[
-            0
-        ]
+        insert = f"insert into {table} select {columns}, {lineage}, null from ({arriving()}) i"
+        added = con.execute(insert).fetchone()[0]
         return Loaded(rows_loaded=added, versions_added=added, versions_replaced=0)
     # Stale: a newer version of the key is already current, or (snapshot) a newer snapshot was already loaded.
     newer_snapshot = False

@@ -103,7 +103,7 @@ def measure(args: list[str], env: dict[str, str], server: int | None = None) -> 
     tree (pid) meanwhile."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_cpu = _tree_cpu_seconds(server) if server else 0.0
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()
     proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = server_peak = 0
     out: list[str] = []
@@ -123,7 +123,7 @@ def measure(args: list[str], env: dict[str, str], server: int | None = None) -> 
     return {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(peak / 1024, 1),
             "output": "".join(out), "server_peak_rss_mb": round(server_peak / 1024, 1),
             "server_cpu_seconds": round(_tree_cpu_seconds(server) - server_cpu, 1) if server else None,
-            "started_at": time.time() - wall, "finished_at": time.time()}  # fmt: skip
+            "started_at": started_at, "finished_at": started_at + wall}  # fmt: skip
 
 
 def start_prefect_server(work: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str, float]:

@@ -84,6 +84,37 @@ def test_a_reoffence_counts_when_proven_within_18_months_of_the_index_date(kpis)
     assert row == (3, 1, 1, 33.3, 1.0)
 
 
+def test_a_rolling_cohorts_index_event_is_the_childs_first_in_its_four_quarters(kpis) -> None:  # noqa: ANN001
+    con = kpis(
+        police=[
+            caution("A1", "23/0000030A", "2023-01-02", "2023-01-10"),
+            caution("A2", "23/0000030A", "2023-08-01", "2023-08-10"),
+            caution("A3", "23/0000030A", "2023-08-20", "2023-09-01"),  # not the first of its quarter
+            caution("A4", "23/0000030A", "2024-08-01", "2024-08-10"),  # the last quarter with an event
+        ],
+        court=[],
+    )
+    got = con.execute(
+        """select cohort_type, cohort_start, cohort_end, index_date from conformed.reoffending_members
+           order by cohort_type, cohort_end"""
+    ).fetchall()
+    assert [(t, str(s), str(e), str(i)) for t, s, e, i in got] == [
+        ("quarter", "2023-01-01", "2023-03-31", "2023-01-10"),
+        ("quarter", "2023-07-01", "2023-09-30", "2023-08-10"),
+        ("quarter", "2024-07-01", "2024-09-30", "2024-08-10"),
+        # the four cohorts whose year holds the January caution
+        ("rolling_12_months", "2022-04-01", "2023-03-31", "2023-01-10"),
+        ("rolling_12_months", "2022-07-01", "2023-06-30", "2023-01-10"),
+        ("rolling_12_months", "2022-10-01", "2023-09-30", "2023-01-10"),
+        ("rolling_12_months", "2023-01-01", "2023-12-31", "2023-01-10"),
+        # then the August caution, until a year starts after it
+        ("rolling_12_months", "2023-04-01", "2024-03-31", "2023-08-10"),
+        ("rolling_12_months", "2023-07-01", "2024-06-30", "2023-08-10"),
+        ("rolling_12_months", "2023-10-01", "2024-09-30", "2024-08-10"),
+        # no cohort ends after the last quarter anyone has an index event in
+    ]
+
+
 def test_custody_counts_each_sentence_once_by_financial_year(kpis) -> None:  # noqa: ANN001
     dto = {"disposal_type": "detention_training_order", "length_months": "4"}
     con = kpis(

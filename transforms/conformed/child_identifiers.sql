@@ -43,8 +43,8 @@ pncs as (
 ),
 
 final as (
-    select distinct 'yos' as identifier_kind, yos_child_id as identifier, 'yos:' || yos_child_id as child_key
-    from yos_links
+    select 'yos' as identifier_kind, yos_child_id as identifier, 'yos:' || yos_child_id as child_key
+    from (select distinct yos_child_id from yos_links)
     union all
     select 'pnc', p.pnc_id, coalesce('yos:' || y.yos_child_id, 'pnc:' || p.pnc_id)
     from pncs as p left join pnc_to_yos as y using (pnc_id)

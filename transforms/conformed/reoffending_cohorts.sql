@@ -30,7 +30,8 @@ people as (
 ),
 
 index_dates as (
-    select distinct child_key, index_date from conformed.reoffending_members
+    -- each child's index dates: those of the quarter cohorts, each once (a rolling cohort's is one of them)
+    select child_key, index_date from conformed.reoffending_members where cohort_type = 'quarter'
 ),
 
 reoffences as (

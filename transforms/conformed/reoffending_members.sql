@@ -5,9 +5,12 @@
 -- event in the period; what the splits need is taken at it (LA, age at the index offence, sex as the outcome
 -- recorded it, the index disposal). Release from custody is the sentence date plus half the sentence length (the
 -- custodial half of a DTO). conformed.reoffending_cohorts adds the reoffences and the child's attributes.
--- Cohorts are built from each child's first event per quarter (hash aggregates, which spill to disk) rather than a
--- range join of events to cohorts: this and conformed.reoffending_cohorts are two stored models, not one, so that
--- each fits in the loader's 1 GB at national scale (bench/).
+-- Cohorts are built from each child's first event per quarter (a hash aggregate, which spills to disk) rather than a
+-- range join of events to cohorts. A rolling cohort's index event is the earliest of the child's quarterly firsts in
+-- its four quarters. So each quarterly first is the index event of the rolling cohorts ending in its quarter and the
+-- three after, except those that also hold the child's previous quarterly first: one window over the firsts, not an
+-- aggregate over four copies of them (bench/). This and conformed.reoffending_cohorts are two stored models, not
+-- one, so that each fits in the loader's memory at national scale.
 -- Inputs: conformed.proven_outcomes.
 create or replace view conformed.reoffending_members as
 with
@@ -40,6 +43,12 @@ last_quarter as (
     select max(quarter_start) as quarter_start from firsts
 ),
 
+rolling_firsts as (
+    -- each quarterly first, with the quarter of the child's quarterly first before it
+    select *, lag(quarter_start) over (partition by child_key order by quarter_start) as previous_quarter
+    from firsts
+),
+
 final as (
     -- quarter cohorts: the child's first event in the quarter
     select 'quarter' as cohort_type, quarter_start as cohort_start,
@@ -47,18 +56,17 @@ final as (
            child_key, index_date, la_code, age_at_index_offence, sex, index_disposal
     from firsts
     union all
-    -- rolling 12-month cohorts ending with each quarter: the first event of the four quarters
-    select 'rolling_12_months', (q.cohort_quarter - interval 9 month)::date,
-           (q.cohort_quarter + interval 3 month - interval 1 day)::date,
-           q.child_key, min(q.index_date), arg_min(q.la_code, q.index_date),
-           arg_min(q.age_at_index_offence, q.index_date), arg_min(q.sex, q.index_date),
-           arg_min(q.index_disposal, q.index_date)
+    -- rolling 12-month cohorts ending with each quarter: the first event of the four quarters, which is the
+    -- quarterly first of the earliest of them the child has one in
+    select 'rolling_12_months', (cohort_quarter - interval 9 month)::date,
+           (cohort_quarter + interval 3 month - interval 1 day)::date,
+           child_key, index_date, la_code, age_at_index_offence, sex, index_disposal
     from (
         select (f.quarter_start + to_months(3 * k))::date as cohort_quarter, f.*
-        from firsts as f, range(4) as t(k)
-    ) as q
-    where q.cohort_quarter <= (select quarter_start from last_quarter)
-    group by q.cohort_quarter, q.child_key
+        from rolling_firsts as f, range(4) as t(k)
+    )
+    where cohort_quarter <= (select quarter_start from last_quarter)
+      and (previous_quarter is null or cohort_quarter >= previous_quarter + interval 12 month)
 )
 
 select * from final;

@@ -104,6 +104,30 @@ def test_lineage_leads_from_a_row_to_its_file_and_partner(pipeline, tmp_path: Pa
     assert row == ("police", r.extract.sha256, "file:police_outcomes.csv", 2, r.load_id)
 
 
+def test_ages_are_whole_years_on_the_date_and_a_child_turns_18_on_their_birthday(pipeline, tmp_path: Path) -> None:
+    """A child's age at each date in the row is stored (the date of birth is not): the day before a birthday, on it,
+    across a new year, and for a birthday on 29 February (a year older on 1 March in other years). The contract's
+    age rule counts years the same way: an offence on the 18th birthday is quarantined, the day before is not."""
+    rows = [  # (dob, offence_date, outcome_date) -> (age at offence, age at outcome)
+        ("A", "2010-06-15", "2024-06-14", "2024-06-15", 13, 14),
+        ("B", "2009-12-31", "2023-12-30", "2024-01-01", 13, 14),
+        ("C", "2008-02-29", "2025-02-28", "2025-03-01", 16, 17),
+        ("D", "2008-02-29", "2024-02-28", "2024-02-29", 15, 16),
+        ("E", "2006-05-02", "2024-05-01", "2024-05-02", 17, 18),
+        ("F", "2006-05-02", "2024-05-02", "2024-05-03", None, None),  # 18 on the offence date
+    ]
+    fields = ("outcome_id", "dob", "offence_date", "outcome_date")
+    r = load_rows(pipeline, tmp_path, "police_outcomes", [dict(zip(fields, row[:4], strict=True)) for row in rows])
+    assert (r.rows_loaded, r.rows_quarantined) == (5, 1)
+    ages = pipeline.con.execute(
+        "select outcome_id, age_at_offence, age_at_outcome from history.police_outcomes order by outcome_id"
+    ).fetchall()
+    assert ages == [(i, a, b) for i, *_, a, b in rows if a is not None]
+    assert pipeline.con.execute(
+        "select line, rule_id from quarantine.row_problems where severity = 'error'"
+    ).fetchall() == [(7, "police_outcomes.age_10_17_at_offence")]
+
+
 def test_a_history_table_that_no_longer_matches_its_contract_needs_a_migration(pipeline, tmp_path: Path) -> None:
     load_rows(pipeline, tmp_path, "population_10_17", [{"year": "2024"}])
     pipeline.con.execute("alter table history.population_10_17 drop column population")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import great_expectations.expectations as gxe
 import pytest
 
 from expectations.contract import get_contract
@@ -52,7 +53,48 @@ def test_native_expectations_are_used_where_gx_has_them() -> None:
     assert kinds["codes"] == "ExpectColumnValuesToBeInSet"
     assert kinds["format"] == "ExpectColumnValuesToMatchRegex"
     assert kinds["range"] == "ExpectColumnValuesToBeBetween"
-    assert kinds["cross"] == "UnexpectedRowsExpectation"
+    assert kinds["cross"] == kinds["unique"] == "ExpectNoRowsBreakingTheRule"  # GX's, asking only for the count
+    assert isinstance(expectation_for(next(iter(c.rules(dt.date(2025, 1, 1))))), gxe.ExpectColumnValuesToNotBeNull)
+    cross = next(r for r in c.rules(dt.date(2025, 1, 1)) if r.kind == "cross")
+    assert isinstance(expectation_for(cross), gxe.UnexpectedRowsExpectation)
+
+
+def test_a_rule_gx_checks_by_query_is_counted_in_one_query_not_fetched_too() -> None:
+    """GX's own query expectation runs the query twice, counted and fetched, and drops the fetched rows under the
+    BASIC results asked for. Ours only counts: the count still equals the rule's SQL, failing rows and all."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    con = duckdb.connect()
+    con.execute(
+        """create schema staging;
+           create table staging.t as select range + 2 as _line, 'A' || (range % 900) as "outcome_id__raw",
+             date '2024-01-01' + (range % 40)::int as offence_date, date '2024-01-20' as outcome_date
+           from range(1000)"""
+    )
+    rules = [r for r in get_contract("police_outcomes").rules(dt.date(2025, 1, 1)) if r.kind in ("unique", "cross")]
+    rules = [r for r in rules if r.name in ("key.unique", "offence_before_outcome")]
+    sent: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        sent.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        outcomes = {o.rule_id: o for o in run_suite(con, "staging.t", rules, "t")}
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    for rule in rules:
+        clause = "QUALIFY" if rule.kind == "unique" else "WHERE"
+        mine = con.execute(f"select count(*) from (select _line from staging.t {clause} {rule.fails_when})").fetchone()[
+            0
+        ]
+        assert (outcomes[rule.id].failing_rows, outcomes[rule.id].success) == (mine, False)
+    assert (outcomes["police_outcomes.key.unique"].failing_rows, outcomes["police_outcomes.offence_before_outcome"]
+            .failing_rows) == (100, 500)  # fmt: skip
+    queries = [q for q in sent if "FROM staging.t" in q or "FROM (SELECT * FROM staging.t" in q]
+    assert len([q for q in queries if q.startswith("SELECT _line")]) == 0, queries
+    assert len([q for q in queries if "unexpected_row_count" in q]) == 2, queries
 
 
 def test_gx_leaves_no_transaction_open_on_the_loader_connection() -> None:

@@ -70,14 +70,18 @@ def loader_memory_limit() -> str:
     return os.environ.get("YOS_DUCKDB_MEMORY_LIMIT", "896MB")
 
 
+def memory_cap(con: duckdb.DuckDBPyConnection) -> float:
+    """DuckDB's memory cap on ``con`` now, in bytes."""
+    number, unit = con.execute("select current_setting('memory_limit')").fetchone()[0].split()
+    return float(number) * 1024 ** ("bytes", "KiB", "MiB", "GiB", "TiB").index(unit)
+
+
 @contextmanager
 def memory_share(con: duckdb.DuckDBPyConnection, share: float) -> Iterator[None]:
     """Run the block on the loader's connection ``con`` with DuckDB's memory cap at ``share`` of the loader's, and
     set it back to :func:`loader_memory_limit` however the block ends (not to the value read here: DuckDB shows the
     cap rounded down to 0.1 MiB, so restoring that would shrink it a little on every publish)."""
-    number, unit = con.execute("select current_setting('memory_limit')").fetchone()[0].split()
-    cap = float(number) * 1024 ** ("bytes", "KiB", "MiB", "GiB", "TiB").index(unit)
-    con.execute(f"set memory_limit = '{int(cap * share)} bytes'")
+    con.execute(f"set memory_limit = '{int(memory_cap(con) * share)} bytes'")
     try:
         yield
     finally:

@@ -19,6 +19,15 @@ DuckDB does not compress an in-memory table as it fills it, so a large extract i
 which compresses it into memory (that one to 150 MB): every later read of it (each rule, GX, the load) then reads
 memory, not the spill. At national size, interventions' stage, validate and load took 98 s before, 72 s and 61 s
 in two runs after. Staging does not checkpoint an extract that fits: that costs more than it saves (bench/).
+
+Where the typed values live depends on the same question. An extract that fits holds them in the table, typed once
+as the file is read. An extract whose file is larger than half of DuckDB's cap will not fit (the staged table is
+two to three times its file), and there each typed column would be one more column to spill and compress, so the
+table holds the raw values only and the view types them as they are read, from the compressed table. That costs
+less than holding them (national interventions, 1 GB: its stage 42-49 s before, 21-24 s after, and its validation
+4-5 s more; README "Speed and memory"). For an extract that fits, typing on every read costs more than typing once
+(national victims: stage, validate and load 10.5-11.8 s against 12.7-13.5 s), so it is not done there. The view is
+the same either way (tests/warehouse/test_loading.py).
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.contract import Contract, typed_expr
+from warehouse.db import memory_cap
 
 TEXT = ("text", "code")  # types whose typed value is the raw value
 NAME_LIKE_HEADERS = ("name", "forename", "surname", "address", "street", "notes", "comment", "narrative")
@@ -175,7 +185,8 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
     header = [h.strip() for h in header]
 
     # One pass over the file: every line read as text, exactly as sent (blank as NULL), and the typed value of each
-    # non-text column beside it; a text column's typed value is its raw value, so the view ``checked_<load>`` names it
+    # non-text column beside it, unless the extract is too large to fit (then the view types it on read; see the
+    # module docstring); a text column's typed value is its raw value, so the view ``checked_<load>`` names it
     # twice and it is held once. Malformed lines go to the rejects table with their line number. The table lives in
     # scratch, where GX's cursors see it too.
     columns = "{" + ", ".join(f"'{h}': 'VARCHAR'" for h in header) + "}"
@@ -184,12 +195,13 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
         f'{typed_expr(c, contract.date_format)} as "{c.name}"' for c in contract.columns.values() if c.type not in TEXT
     ]
     same = [f'"{c.name}__raw" as "{c.name}"' for c in contract.columns.values() if c.type in TEXT]
+    stored, on_read = ([], typed) if types_on_read(con, path) else (typed, [])
     staged, checked = f"scratch.main.staged_{load_id}", f"scratch.main.checked_{load_id}"
     drop(con, load_id)
     spilled_before = _spilled(con)
     try:
         con.execute(
-            f"""create table {staged} as select {", ".join(["*", *typed])} from (
+            f"""create table {staged} as select {", ".join(["*", *stored])} from (
                 select {", ".join(select)} from read_csv(?, header = true, columns = {columns},
                 auto_detect = false, delim = ',', quote = '"', escape = '"', strict_mode = true,
                 store_rejects = true, rejects_table = 'rejects_{load_id}', rejects_scan = 'rejects_scan_{load_id}',
@@ -230,11 +242,13 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
                       except select distinct line from rejects_{load_id})"""
         )
         con.execute(
-            f"""create view {checked} as select m.line as _line, {", ".join(["s.*", *same])}
+            f"""create view {checked} as select m.line as _line, {", ".join(["s.*", *on_read, *same])}
                 from {staged} s join scratch.main.line_map_{load_id} m on m.rid = s.rowid"""
         )
     else:
-        con.execute(f"create view {checked} as select rowid + 2 as _line, {', '.join(['*', *same])} from {staged}")
+        con.execute(
+            f"create view {checked} as select rowid + 2 as _line, {', '.join(['*', *on_read, *same])} from {staged}"
+        )
     for temp in (f"rejects_{load_id}", f"rejects_scan_{load_id}"):  # held memory for the connection's life
         con.execute(f"drop table if exists {temp}")
     return Staged(
@@ -243,6 +257,12 @@ def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_i
         malformed_lines=len(rejected),
         rejects=[(line, kind) for line, kind, _ in rejected],
     )
+
+
+def types_on_read(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
+    """Whether the extract at ``path`` is typed as it is read rather than held typed: its file is larger than half
+    of DuckDB's memory cap, so its staged table will not fit in memory (see the module docstring)."""
+    return path.stat().st_size > memory_cap(con) / 2
 
 
 def _spilled(con: duckdb.DuckDBPyConnection) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from expectations.contract import ContractError, get_contract
+from expectations.contract import ContractError, all_contracts, get_contract
 from tests.helpers import load_rows, write_extract
 from warehouse.loading import stored_columns
 
@@ -218,9 +218,11 @@ def test_an_extract_that_spilled_is_compressed_in_memory_and_keeps_its_lines(
     """An extract that did not fit in the loader's memory is compressed in memory (a checkpoint of scratch), so the
     rules, GX and the load read memory, not the spill. A row's line is its position in the staged table, so that
     must keep every row where it was: each row here names its own line, and a malformed line and a bad row near the
-    end must be quarantined at their own lines. (Spilling is faked: the bench spills for real at national size.)"""
+    end must be quarantined at their own lines. An extract that spills is one too large to hold typed, so it is typed
+    as it is read. (Spilling is faked: the bench spills for real at national size.)"""
     from warehouse import staging
 
+    monkeypatch.setattr(staging, "types_on_read", lambda con, path: spilled)
     real = staging._spilled
     calls = iter([0, 1 << 30] if spilled else [0, 0])
     monkeypatch.setattr(staging, "_spilled", lambda con: real(con) + next(calls))
@@ -291,3 +293,61 @@ def test_a_changed_snapshot_loads_in_the_memory_its_first_load_needed(
             [two.load_id],
         ).fetchone()
         assert now == (n, moved, moved)
+
+
+NEAR_MISSES = {
+    "date": ["2024-1-5", "2024-02-30", "05/01/2024", "2024-01-05 ", "x"],
+    "timestamp": ["2025-03-01T21:15:00+00:00", "2025-03-01 21:15", "2025-03-01", "21:15", "x"],
+    "int": ["7", "-3", "007", "1.5", " 7", "1e3", "99999999999999999999", "x"],
+    "number": ["2.5", "-0.1", "1e3", "1,5", "x"],
+    "bool": ["true", "false", "TRUE", "False", "1", "0", "yes", "t", "x"],
+}
+
+
+@pytest.mark.parametrize("malformed", [False, True])
+@pytest.mark.parametrize("feed", sorted(all_contracts()))
+def test_an_extract_typed_as_it_is_read_is_the_same_as_one_held_typed(
+    feed: str, malformed: bool, pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large extract is held raw and typed as it is read; one that fits is held typed. Every rule, GX and the load
+    read the same view either way: the same rows, lines, raw and typed values, blanks, near-misses of each type's
+    format and a malformed line included."""
+    from warehouse import staging
+
+    contract = get_contract(feed)
+    rows = [{}]
+    for col in contract.columns.values():
+        rows += [{col.name: value} for value in ["", *NEAR_MISSES.get(col.type, [])]]
+    path = write_extract(tmp_path / f"{feed}.csv", feed, rows)
+    if malformed:
+        text = path.read_text().splitlines(keepends=True)
+        text[2] = text[2].rstrip("\n") + ",extra\n"  # line 3: one field too many
+        path.write_text("".join(text))
+    views = {}
+    for load_id, on_read in ((901, False), (902, True)):
+        monkeypatch.setattr(staging, "types_on_read", lambda con, path, on_read=on_read: on_read)
+        staged = staging.stage(pipeline.con, contract, path, load_id)
+        assert staged.malformed_lines == int(malformed)
+        held = {r[0] for r in pipeline.con.execute(f"describe scratch.main.staged_{load_id}").fetchall()}
+        typed = {c.name for c in contract.columns.values() if c.type not in staging.TEXT}
+        assert held & typed == (set() if on_read else typed)
+        views[on_read] = pipeline.con.execute(f"select * from {staged.table} order by _line").fetchall()
+        columns = [d[0] for d in pipeline.con.description]
+        assert columns[0] == "_line" and len(columns) == 1 + 2 * len(contract.columns)
+        staging.drop(pipeline.con, load_id)
+    assert len(views[True]) == len(rows) - int(malformed)
+    assert views[True] == views[False]
+
+
+def test_an_extract_is_typed_as_it_is_read_when_its_file_is_over_half_the_memory_cap(tmp_path: Path) -> None:
+    import duckdb
+
+    from warehouse import staging
+
+    path = tmp_path / "extract.csv"
+    path.write_bytes(b"x" * 3 * 2**20)
+    con = duckdb.connect()
+    con.execute("set memory_limit = '8MB'")
+    assert not staging.types_on_read(con, path)
+    con.execute("set memory_limit = '5MB'")
+    assert staging.types_on_read(con, path)

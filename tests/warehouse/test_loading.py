@@ -323,13 +323,13 @@ def test_an_extract_typed_as_it_is_read_is_the_same_as_one_held_typed(
         text = path.read_text().splitlines(keepends=True)
         text[2] = text[2].rstrip("\n") + ",extra\n"  # line 3: one field too many
         path.write_text("".join(text))
+    typed = {c.name for c in contract.columns.values() if c.type not in staging.TEXT}
     views = {}
     for load_id, on_read in ((901, False), (902, True)):
         monkeypatch.setattr(staging, "types_on_read", lambda con, path, on_read=on_read: on_read)
         staged = staging.stage(pipeline.con, contract, path, load_id)
         assert staged.malformed_lines == int(malformed)
         held = {r[0] for r in pipeline.con.execute(f"describe scratch.main.staged_{load_id}").fetchall()}
-        typed = {c.name for c in contract.columns.values() if c.type not in staging.TEXT}
         assert held & typed == (set() if on_read else typed)
         views[on_read] = pipeline.con.execute(f"select * from {staged.table} order by _line").fetchall()
         columns = [d[0] for d in pipeline.con.description]

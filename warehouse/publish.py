@@ -10,6 +10,7 @@ connection sees the new data, and nobody ever sees a half-built file. The previo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -161,6 +162,14 @@ def _partnership(con: duckdb.DuckDBPyConnection, area: dict[str, str]) -> None:
         con.execute(f"comment on column core.partnership.{column} is {sql_literal(comment)}")
 
 
+def _reading(body: str, models: list[tuple[str, str]], hidden_schema: str) -> str:
+    """``body`` with each of the materialised ``models`` it names read from ``hidden_schema`` (``_stored`` or
+    ``_live``) directly."""
+    for schema, name in models:
+        body = re.sub(rf"\b{schema}\.{name}\b", f"{hidden_schema}.{schema}__{name}", body)
+    return body
+
+
 def _materialise(con: duckdb.DuckDBPyConnection) -> None:
     """Store the current result of each MATERIALISED model. Its definition moves to ``_live.<schema>__<name>`` and
     its result to ``_stored.<schema>__<name>``; the model itself becomes a view that reads the stored result, or,
@@ -168,42 +177,40 @@ def _materialise(con: duckdb.DuckDBPyConnection) -> None:
     neither costs the other anything). Comments stay with the model."""
     con.execute("create schema if not exists _live")
     con.execute("create schema if not exists _stored")
-    db = con.execute("select current_database()").fetchone()[0]
+    # the catalog read once: each read lists every column of every view (binding the views to find them)
+    views = {
+        (schema, name): (sql, comment)
+        for schema, name, sql, comment in con.execute(
+            "select schema_name, view_name, sql, comment from duckdb_views() "
+            "where database_name = current_database() and not internal"
+        ).fetchall()
+    }
+    columns: dict[tuple[str, str], list[tuple[str, str | None]]] = {}
+    for schema, name, column, text in con.execute(
+        "select schema_name, table_name, column_name, comment from duckdb_columns() "
+        "where database_name = current_database() order by schema_name, table_name, column_index"
+    ).fetchall():
+        columns.setdefault((schema, name), []).append((column, text))
     names = []
     for item in MATERIALISED:
         schema, name = item.split(".")
         if name == "*":
-            found = sorted(
-                r[0]
-                for r in con.execute(
-                    "select view_name from duckdb_views() where database_name = ? and schema_name = ?", [db, schema]
-                ).fetchall()
-            )
+            found = sorted(v for s, v in views if s == schema)
             names += [(schema, v) for v in found if v != "measures"] + [(schema, "measures")] * ("measures" in found)
         else:
             names.append((schema, name))
     done: list[tuple[str, str]] = []
     for schema, name in names:
-        sql, comment = con.execute(
-            "select sql, comment from duckdb_views() where database_name = ? and schema_name = ? and view_name = ?",
-            [db, schema, name],
-        ).fetchone()
-        columns = con.execute(
-            "select column_name, comment from duckdb_columns() where database_name = ? and schema_name = ? "
-            "and table_name = ? order by column_index",
-            [db, schema, name],
-        ).fetchall()
+        sql, comment = views[(schema, name)]
         prefix = f"CREATE VIEW {schema}.{name} AS "
         if not sql.startswith(prefix):
             raise RuntimeError(f"cannot materialise {schema}.{name}: its definition starts {sql[:60]!r}")
         hidden = f"{schema}__{name}"
         body = sql[len(prefix) :]
-        # stored: computed from what it depends on as already stored (as_at_load is not set while publishing)
-        con.execute(f"create table _stored.{hidden} as {body}")
-        # live: reads what it depends on live too, so as at a load there is one tree to bind, not two
-        for dep_schema, dep_name in done:
-            body = re.sub(rf"\b{dep_schema}\.{dep_name}\b", f"_live.{dep_schema}__{dep_name}", body)
-        con.execute(f"CREATE VIEW _live.{hidden} AS {body}")
+        # stored: computed from what it depends on as already stored; live: reads what it depends on live too, so
+        # each has one tree to bind, not both (binding the live trees was most of publishing's time on small data)
+        con.execute(f"create table _stored.{hidden} as {_reading(body, done, '_stored')}")
+        con.execute(f"CREATE VIEW _live.{hidden} AS {_reading(body, done, '_live')}")
         done.append((schema, name))
         con.execute(f"drop view {schema}.{name}")
         con.execute(
@@ -213,7 +220,7 @@ def _materialise(con: duckdb.DuckDBPyConnection) -> None:
                 select * from _live.{hidden} where getvariable('as_at_load') is not null"""
         )
         con.execute(f"comment on view {schema}.{name} is {sql_literal(comment or '')}")
-        for column, text in columns:
+        for column, text in columns[(schema, name)]:
             if text:
                 con.execute(f'comment on column {schema}.{name}."{column}" is {sql_literal(text)}')
 
@@ -224,15 +231,15 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
     if target.exists():
         target.unlink()
     home = con.execute("select current_database()").fetchone()[0]
+    for contract in all_contracts().values():
+        ensure_table(con, contract)  # a feed never loaded still gets its (empty) table and views
     con.execute(f"attach {sql_literal(str(target))} as pub")
     try:
         con.execute("use pub")
+        con.execute("begin")
         for schema in ("history", "core", *LAYERS):
             con.execute(f"create schema if not exists {schema}")
-        for feed, contract in all_contracts().items():
-            con.execute(f"use {home}")
-            ensure_table(con, contract)  # a feed never loaded still gets its (empty) table and views
-            con.execute("use pub")
+        for feed in all_contracts():
             con.execute(
                 f"create table history.{feed} as select * exclude ({', '.join(LOADER_ONLY)}) from {home}.history.{feed}"
             )
@@ -262,6 +269,11 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
                order by 1, 2, 3, 4"""
         )
         con.execute("comment on view main.catalog is 'Every schema, view, table and column here, with what it means.'")
+        con.execute("commit")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):  # the error raised is the one that matters
+            con.execute("rollback")
+        raise
     finally:
         con.execute(f"use {home}")
         con.execute("detach pub")

@@ -10,7 +10,6 @@ connection sees the new data, and nobody ever sees a half-built file. The previo
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from pathlib import Path
@@ -236,7 +235,6 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
     con.execute(f"attach {sql_literal(str(target))} as pub")
     try:
         con.execute("use pub")
-        con.execute("begin")
         for schema in ("history", "core", *LAYERS):
             con.execute(f"create schema if not exists {schema}")
         for feed in all_contracts():
@@ -269,11 +267,6 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
                order by 1, 2, 3, 4"""
         )
         con.execute("comment on view main.catalog is 'Every schema, view, table and column here, with what it means.'")
-        con.execute("commit")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):  # the error raised is the one that matters
-            con.execute("rollback")
-        raise
     finally:
         con.execute(f"use {home}")
         con.execute("detach pub")

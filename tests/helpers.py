@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from expectations.contract import get_contract
+from warehouse.board_pack import chromium_failure, chromium_path, headless_chromium
 
 VALID = {
     "police_outcomes": {
@@ -158,17 +158,16 @@ def load_rows(pipeline, tmp: Path, feed: str, rows: list[dict[str, str]], name: 
     return pipeline.load(pipeline.land_file(feed, path))
 
 
-def screenshot(page: Path, shot: Path, profile: Path, height: int = 1500) -> None:
+def screenshot(page: Path, shot: Path, height: int = 1500) -> None:
     """Render ``page`` in headless Chromium (Debian's package) to ``shot``; keep a copy in $YOS_KEEP_SCREENSHOTS."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+    if chromium_path() is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed: .ci/run installs it")
         pytest.skip("chromium not installed here")
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={profile}", "--hide-scrollbars", f"--window-size=1100,{height}",
-                    f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=True)  # fmt: skip
+    done = headless_chromium(
+        ["--hide-scrollbars", f"--window-size=1100,{height}", f"--screenshot={shot}", page.as_uri()]
+    )
+    assert done.returncode == 0, f"Chromium could not render {page.name} ({chromium_failure(done)})"
     assert shot.stat().st_size > 20_000
     if os.environ.get("YOS_KEEP_SCREENSHOTS"):
         shutil.copy(shot, Path(os.environ["YOS_KEEP_SCREENSHOTS"]) / shot.name)

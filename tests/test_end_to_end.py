@@ -138,7 +138,7 @@ def test_the_html_alert_renders_in_chromium(nightly_run: dict, tmp_path: Path) -
     assert "https://" not in html and "http://" not in html  # opens offline
     page = tmp_path / "alert.html"
     page.write_text(html)
-    screenshot(page, tmp_path / "alert-police.png", tmp_path / "chrome")
+    screenshot(page, tmp_path / "alert-police.png")
 
 
 def test_every_extract_has_a_self_contained_validation_report(nightly_run: dict, tmp_path: Path) -> None:
@@ -151,7 +151,7 @@ def test_every_extract_has_a_self_contained_validation_report(nightly_run: dict,
     text = police.read_text()
     assert "ExpectColumnValuesToBeInSet" in text or "expect_column_values_to_be_in_set" in text
     assert "police_outcomes.sex.codes" in text
-    screenshot(police, tmp_path / "report-police_outcomes.png", tmp_path / "chrome")
+    screenshot(police, tmp_path / "report-police_outcomes.png")
 
 
 def test_the_nightly_run_writes_the_board_pack_from_the_published_figures(nightly_run: dict, tmp_path: Path) -> None:
@@ -174,7 +174,7 @@ def test_the_nightly_run_writes_the_board_pack_from_the_published_figures(nightl
     card = html[html.index('id="first_time_entrants"') :]
     assert f"{rate:.1f}" in card[:600] and f"in {year}" in card[:800] and f"{england:.1f}" in card
     assert "Disclosure control applied" in html
-    screenshot(pack, tmp_path / "board-pack.png", tmp_path / "chrome", height=2400)
+    screenshot(pack, tmp_path / "board-pack.png", height=2400)
 
 
 def test_a_partner_refusing_the_credential_fails_the_run_clearly_and_the_rest_load(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import shutil
 import subprocess
 import tempfile
@@ -212,18 +213,46 @@ def write(con: duckdb.DuckDBPyConnection, area: dict[str, str], threshold: int, 
     return path
 
 
+def chromium_path() -> str | None:
+    """Where Debian's ``chromium`` (or another Chromium) is installed, or None."""
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+_CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                   "--disable-background-networking", "--disable-component-update"]  # fmt: skip
+
+
+def headless_chromium(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run headless Chromium once with a new empty profile and ``args`` (what to print or capture, then the page).
+
+    Chromium puts its singleton socket under $TMPDIR and aborts ("Socket path too long") when that path passes the
+    107 bytes a Unix socket's address holds, which a service's or a test's temporary directory can. So the profile goes
+    in a short directory and Chromium's $TMPDIR is the profile itself."""
+    browser = chromium_path()
+    if browser is None:
+        raise BoardPackError("headless Chromium is not installed (apt install chromium)")
+    base = tempfile.gettempdir()
+    if len(base) > 32 and Path("/tmp").is_dir():
+        base = "/tmp"
+    with tempfile.TemporaryDirectory(prefix="yos-chromium-", dir=base) as profile:
+        return subprocess.run(
+            [browser, *_CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+            env={**os.environ, "TMPDIR": profile}, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+            timeout=timeout,
+        )  # fmt: skip
+
+
+def chromium_failure(done: subprocess.CompletedProcess[str]) -> str:
+    """Chromium's exit status and, when it gave one, the reason from its last fatal line."""
+    fatal = [line.split("] ", 1)[-1] for line in done.stderr.splitlines() if ":FATAL:" in line]
+    return f"exit {done.returncode}" + (f": {fatal[-1]}" if fatal else "")
+
+
 def print_pdf(html: Path, pdf: Path, timeout: float = 120) -> Path:
     """Print the pack to PDF with headless Chromium (Debian's ``chromium``)."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if not browser:
+    if chromium_path() is None:
         raise BoardPackError("a PDF needs Chromium (apt install chromium); the HTML pack was written")
-    with tempfile.TemporaryDirectory() as profile:
-        done = subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
-             "--disable-background-networking", "--disable-component-update", f"--user-data-dir={profile}",
-             "--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.resolve().as_uri()],
-            capture_output=True, text=True, timeout=timeout,
-        )  # fmt: skip
+    done = headless_chromium(["--no-pdf-header-footer", f"--print-to-pdf={pdf}", html.resolve().as_uri()], timeout)
     if done.returncode != 0 or not pdf.exists():
-        raise BoardPackError(f"Chromium could not print {html.name} to PDF (exit {done.returncode})")
+        raise BoardPackError(f"Chromium could not print {html.name} to PDF ({chromium_failure(done)})")
     return pdf

@@ -334,6 +334,18 @@ def _split(st: dict) -> str:
             f"{st['publishing']} s publishing, {st['after']} s board pack, alerts and the flow's end")  # fmt: skip
 
 
+def _code_version() -> str:
+    """The commit measured, marked when the working tree differs from it (a run of uncommitted code)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "an unknown commit"
+    return f"commit {commit}" + (
+        " with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else ""
+    )
+
+
 def write_results(opts: argparse.Namespace, rows: dict, size_mb: float, r: dict, kpi_times: dict) -> None:
     a, b, c, d = r["a"], r["b"], r["c"], r["d"]
     beyond = ", ".join(f"{x['seconds']} - {y['seconds']} = {x['seconds'] - y['seconds']:.1f} s" for x, y in r["reruns"])
@@ -342,6 +354,7 @@ def write_results(opts: argparse.Namespace, rows: dict, size_mb: float, r: dict,
     cores = os.cpu_count() or 1
     machine = f"{cores} cores, {mem_gb:.0f} GB RAM, {platform.machine()}, Python {platform.python_version()}"
     ds = r["d_stages"]
+    code = _code_version()
 
     def row(label: str, m: dict) -> str:
         return f"| {label} | {m['seconds']} | {m['cpu_seconds']} | {m['peak_rss_mb']} |"
@@ -350,7 +363,8 @@ def write_results(opts: argparse.Namespace, rows: dict, size_mb: float, r: dict,
         "# Benchmark results",
         "",
         f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC} on {machine}, by `python bench/run.py "
-        f"--police-rows {opts.police_rows}`.",
+        f"--police-rows {opts.police_rows}`, code at {code}. Written by the bench and replaced by its next run; "
+        "earlier runs and what each change was measured to do are in `bench/NOTES.md`.",
         "",
         f"Input: {sum(rows.values()):,} rows in {len(rows)} feeds ({rows['police_outcomes']:,} police outcome rows), "
         f"{size_mb:,.0f} MB of CSV, served over HTTP on 127.0.0.1.",

@@ -35,3 +35,5 @@ def test_the_bench_runs_and_writes_its_results(tmp_path: Path) -> None:
     received, added, withdrawn = (int(g.replace(",", "")) for g in changes.groups())
     assert received == added > 0 and withdrawn > 0
     assert re.search(r"\(c\), where the time went: [\d.]+ s pulling and landing, [\d.]+ s loading", text)
+    # the results say which code they measured (a checkout's commit, marked when it had uncommitted changes)
+    assert re.search(r"code at commit [0-9a-f]{7,}( with uncommitted changes)?\.", text), text[:500]

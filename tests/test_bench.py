@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from expectations.contract import all_contracts
+
 ROOT = Path(__file__).parents[1]
 
 
@@ -37,3 +39,11 @@ def test_the_bench_runs_and_writes_its_results(tmp_path: Path) -> None:
     assert re.search(r"\(c\), where the time went: [\d.]+ s pulling and landing, [\d.]+ s loading", text)
     # the results say which code they measured (a checkout's commit, marked when it had uncommitted changes)
     assert re.search(r"code at commit [0-9a-f]{7,}( with uncommitted changes)?\.", text), text[:500]
+    # feed by feed, where loading's time goes: every feed of the first night loaded again, each step timed
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "feeds.py"), "--work", str(tmp_path / "work"),
+                        "--pseudonym-cost"], capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    step = r"total +[\d.]+  stage +[\d.]+  validate +[\d.]+  GX +[\d.]+  rules' SQL +[\d.]+  load +[\d.]+"
+    timed = {m.group(1) for m in re.finditer(rf"^(\w+) +{step}$", r.stdout, re.M)}
+    assert timed == set(all_contracts()) | {"all"}, r.stdout
+    assert len(re.findall(r"^  stored rows: as sent [\d./]+ s, pseudonymised", r.stdout, re.M)) == len(all_contracts())

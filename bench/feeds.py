@@ -1,0 +1,132 @@
+"""Where loading's time goes, feed by feed: after a bench run (``bench/run.py``), each extract its first night landed
+is staged, validated and loaded again, one at a time, in a fresh loader, through the same path as ``yos run
+nightly`` (``warehouse.pipeline.load_extract``), with each step timed:
+
+    python bench/feeds.py [--work bench/out] [--pseudonym-cost] [FEED ...]
+
+Validation is split into GX's suite (its import included, on the first feed) and the rules' own SQL, which finds
+the failing rows. ``--pseudonym-cost`` also times, on each staged extract, computing the stored rows with their
+HMAC pseudonyms, with the identifiers as sent, and with the key and row hashes loading adds, twice each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import duckdb  # noqa: E402
+
+from expectations import validate as validation  # noqa: E402
+from expectations.contract import Contract, get_contract  # noqa: E402
+from warehouse import loading, staging  # noqa: E402
+from warehouse import pipeline as path  # noqa: E402
+from warehouse.db import connect_loader  # noqa: E402
+from warehouse.landing import Extract  # noqa: E402
+from warehouse.pseudonymise import install  # noqa: E402
+
+SPENT: dict[str, float] = {}
+
+
+def timed(module: object, name: str, label: str) -> None:
+    """Replace ``module.name`` with a wrapper that adds its time to ``SPENT[label]``."""
+    inner: Callable = getattr(module, name)
+
+    def wrapper(*args: object, **kwargs: object) -> object:
+        started = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            SPENT[label] = SPENT.get(label, 0.0) + time.perf_counter() - started
+
+    setattr(module, name, wrapper)
+
+
+def first_night(data: Path) -> list[Extract]:
+    """The extracts of the bench's first night (c): the first load of each feed, in the order they were loaded."""
+    con = duckdb.connect(str(data / "warehouse" / "loader.duckdb"), read_only=True)
+    rows = con.execute(
+        """select e.extract_id, e.feed, e.partner, e.sha256, e.bytes, e.source, e.received_at
+           from landing.extracts e join audit.loads l using (extract_id)
+           where l.load_id = (select min(load_id) from audit.loads f where f.feed = l.feed) order by l.load_id"""
+    ).fetchall()
+    con.close()
+    return [
+        Extract(extract_id=i, feed=f, partner=p, sha256=s, bytes=b, source=src, original_name=None,
+                path=data / "landing" / f / f"{s}.csv", received_at=at)
+        for i, f, p, s, b, src, at in rows
+    ]  # fmt: skip
+
+
+def pseudonym_cost(con: duckdb.DuckDBPyConnection, contract: Contract, extract: Extract) -> str:
+    """Seconds to compute the stored rows of ``extract`` three ways, twice each (it is staged again for this)."""
+    staged = staging.stage(con, contract, extract.path, 0)
+    stored = loading.stored_columns(contract)
+    names = [n for n, _, _ in stored]
+    sent = ", ".join(f'"{n}"' if contract.columns.get(n) and contract.columns[n].identifier else f'{e} as "{n}"'
+                     for n, _, e in stored)  # fmt: skip
+    pseudonymised = ", ".join(f'{e} as "{n}"' for n, _, e in stored)
+    key = f"md5({loading.hashed_text([n for n in names if n in contract.key], '')})"
+    row = f"md5({loading.hashed_text(names, '~')})"
+    ways = {
+        "as sent": f"select max(length(concat_ws(',', *columns(*)))) from (select {sent} from {staged.table})",
+        "pseudonymised": f"select max(length(concat_ws(',', *columns(*)))) from (select {pseudonymised} from "
+        f"{staged.table})",
+        "with hashes": f"select max(length({key} || {row})) from (select {pseudonymised} from {staged.table})",
+    }
+    spent = {}
+    for way, query in ways.items():
+        runs = []
+        for _ in range(2):
+            started = time.perf_counter()
+            con.execute(query).fetchall()
+            runs.append(time.perf_counter() - started)
+        spent[way] = "/".join(f"{t:.1f}" for t in runs)
+    staging.drop(con, 0)
+    return "  stored rows: " + ", ".join(f"{way} {t} s" for way, t in spent.items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("feeds", nargs="*", help="only these feeds (default: every feed)")
+    parser.add_argument("--work", type=Path, default=HERE / "out", help="the bench run's --work (default bench/out)")
+    parser.add_argument("--pseudonym-cost", action="store_true")
+    opts = parser.parse_args()
+    timed(path.staging, "stage", "stage")
+    timed(path, "validate", "validate")
+    timed(validation, "run_suite", "GX")
+    timed(path.loading, "load", "load")
+    log = logging.getLogger("bench.feeds")
+    totals: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        con = connect_loader(Path(scratch) / "loader.duckdb")
+        for extract in first_night(opts.work / "data"):
+            if opts.feeds and extract.feed not in opts.feeds:
+                continue
+            SPENT.clear()
+            started = time.perf_counter()
+            path.load_extract(con, extract, pseudonym_key="k" * 32, pseudonym_key_version=1, logger=log)
+            SPENT["total"] = time.perf_counter() - started
+            SPENT["rules' SQL"] = SPENT.get("validate", 0.0) - SPENT.get("GX", 0.0)
+            for step, seconds in SPENT.items():
+                totals[step] = totals.get(step, 0.0) + seconds
+            line = "  ".join(f"{step} {SPENT.get(step, 0.0):5.1f}" for step in
+                             ("total", "stage", "validate", "GX", "rules' SQL", "load"))  # fmt: skip
+            print(f"{extract.feed:24} {line}", flush=True)
+            if opts.pseudonym_cost:
+                install(con, "k" * 32)
+                print(pseudonym_cost(con, get_contract(extract.feed), extract), flush=True)
+        con.close()
+    print(f"{'all':24} " + "  ".join(f"{step} {totals.get(step, 0.0):5.1f}" for step in
+                                     ("total", "stage", "validate", "GX", "rules' SQL", "load")))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

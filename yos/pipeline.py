@@ -270,9 +270,9 @@ class Pipeline:
             records = deliver(self.con, self.cfg, alert, self.paths.outbox)
             for r in records:
                 feed_logger(partner.id).info(
-                    "alert by %s (%s problems) %s",
+                    "alert by %s (%s) %s",
                     r["channel"],
-                    alert.problem_count,
+                    f"{alert.problem_count} problem" + ("" if alert.problem_count == 1 else "s"),
                     "delivered" if r["status"] == "sent" else "kept in outbox to resend",
                 )
             sent.extend(records)

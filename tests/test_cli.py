@@ -67,6 +67,27 @@ def test_a_bad_file_gets_a_clear_message_not_a_traceback(tmp_path: Path) -> None
     assert "Traceback" not in r.stderr
 
 
+def test_a_load_from_a_shell_without_the_services_key_is_refused(partnership: Path, tmp_path: Path) -> None:
+    """The service reads the key from its environment; a shell without it would read (and first create) the key
+    file instead. Its load must be refused, not give every child in it a second pseudonym."""
+    data = tmp_path / "d"
+    outcomes = str(partnership / "police" / "police_outcomes.csv")
+    assert run("load", "police_outcomes", outcomes, "--no-alert", data=data).returncode == 0
+    shell = {k: v for k, v in os.environ.items() if k != "YOS_PSEUDONYM_KEY"}
+    disposals = str(partnership / "courts" / "court_disposals.csv")
+    r = subprocess.run([YOS, "load", "court_disposals", disposals, "--no-alert"], capture_output=True, text=True,
+                       env={**shell, "YOS_DATA_DIR": str(data)}, timeout=300)  # fmt: skip
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert (
+        "is not the key this warehouse's pseudonyms (key version 1) were made with, so nothing was loaded" in r.stderr
+    )
+    assert "environment variable YOS_PSEUDONYM_KEY or file" in r.stderr and "Traceback" not in r.stderr
+    key_file = (data / "secrets" / "pseudonym.key").read_text().strip()
+    assert key_file not in r.stdout + r.stderr and os.environ["YOS_PSEUDONYM_KEY"] not in r.stdout + r.stderr
+    q = run("sql", "select count(*) as n from core.court_disposals", "--json", data=data)
+    assert q.stdout.strip() == '{"n": 0}'
+
+
 def test_sql_is_read_only_and_has_no_file_access(partnership: Path, tmp_path: Path) -> None:
     data = tmp_path / "d"
     run(

@@ -13,7 +13,15 @@ import hmac
 
 import duckdb
 
+from warehouse.db import sql_literal
+
 BLOCK = 64  # SHA-256 block size in bytes
+# What the check value of a key is the pseudonym of: a fixed text, no person's identifier.
+CHECK = ("key-check", "yos-pipeline")
+
+
+class KeyMismatch(RuntimeError):
+    """The configured pseudonym key is not the one this warehouse's pseudonyms were made with."""
 
 
 def pseudonym(key: str, namespace: str, value: str) -> str:
@@ -35,3 +43,41 @@ def install(con: duckdb.DuckDBPyConnection, key: str) -> None:
             case when v is null then null else left(sha256(unhex('{opad}') ||
                  unhex(sha256(unhex('{ipad}') || (ns || ':' || upper(trim(v)))::blob))), 32) end"""
     )
+
+
+def check_key(con: duckdb.DuckDBPyConnection, key: str, version: int, source: str) -> None:
+    """Refuse to load under a key other than the one the warehouse's pseudonyms of ``version`` were made with, or
+    under a version the warehouse has not been re-keyed to; record the key's check value on its first use.
+
+    Without this, a load under another key (a shell without the service's environment reads the key file instead,
+    say) would give every child in it a second pseudonym: nothing would fail, and every child's rows would stop
+    linking across agencies and nights. ``source`` says where the key is read from; no key appears in a message."""
+    check = pseudonym(key, *CHECK)
+    known = dict(con.execute("select version, check_value from audit.pseudonym_keys").fetchall())
+    rotate = (
+        "to rotate the key, put the new key there, raise pseudonymisation.version and run `yos rekey`, which "
+        "rebuilds every pseudonym from the landing zone"
+    )
+    if version in known and known[version] != check:
+        raise KeyMismatch(
+            f"the pseudonym key read from {source} is not the key this warehouse's pseudonyms (key version "
+            f"{version}) were made with, so nothing was loaded: restore that key there; {rotate}"
+        )
+    newest = max(known, default=None)
+    if newest is not None and version < newest:
+        raise KeyMismatch(
+            f"pseudonymisation.version is {version} but this warehouse was re-keyed to version {newest}, so nothing "
+            f"was loaded: configure version {newest} and its key ({source})"
+        )
+    if version in known:
+        return
+    used = con.execute(
+        f"select max(pseudonym_key_version) from audit.loads where status = 'loaded' and "
+        f"pseudonym_key_version <> {int(version)}"
+    ).fetchone()[0]
+    if used is not None:
+        raise KeyMismatch(
+            f"pseudonymisation.version is {version} but this warehouse's pseudonyms were made with key version "
+            f"{used}, so nothing was loaded: {rotate}"
+        )
+    con.execute(f"insert into audit.pseudonym_keys values ({int(version)}, {sql_literal(check)}, current_timestamp)")

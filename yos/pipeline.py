@@ -19,6 +19,7 @@ from warehouse import board_pack, landing, problems, retention
 from warehouse.db import connect_analyst, connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.pipeline import LoadResult, load_extract
+from warehouse.pseudonymise import check_key
 from warehouse.publish import publish
 from yos import calendar, events
 from yos.alerts import reminders
@@ -121,8 +122,9 @@ class Pipeline:
         return landing.landed(self.con, self.paths.data, feed, period_from, period_to)
 
     def load(self, extract: Extract, again: bool = False) -> LoadResult:
-        """Stage, validate and load one landed extract."""
+        """Stage, validate and load one landed extract, under the key the warehouse's pseudonyms were made with."""
         log = feed_logger(extract.partner, extract.feed, extract.extract_id)
+        check_key(self.con, self.pseudonym_key, self.cfg.pseudonym_key_version, self.cfg.pseudonym_key.describe())
         result = load_extract(
             self.con,
             extract,

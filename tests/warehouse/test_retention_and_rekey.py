@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import TEST_KEY
 from tests.helpers import write_extract
 from warehouse.db import connect_analyst
-from warehouse.pseudonymise import pseudonym
+from warehouse.pseudonymise import KeyMismatch, pseudonym
 from yos.pipeline import Pipeline
 
 
@@ -76,3 +76,50 @@ def test_rekey_rebuilds_every_pseudonym_under_the_new_key(
     assert pseudonym(TEST_KEY, "pnc", "20/0000001A").encode() not in blob
     assert con.execute("select count(*) from core.police_outcomes").fetchone() == (1,)
     assert not list(pipeline.paths.loader_db.parent.glob("*before-rebuild*"))
+
+
+def test_a_load_under_another_key_is_refused_and_the_extract_waits_for_the_right_one(
+    pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = write_extract(tmp_path / "a.csv", "police_outcomes", [{"outcome_id": "A", "pnc_id": "20/0000001A"}])
+    pipeline.load(pipeline.land_file("police_outcomes", first))
+    pipeline.close()
+    second = write_extract(tmp_path / "b.csv", "police_outcomes", [{"outcome_id": "B", "pnc_id": "20/0000001A"}])
+
+    monkeypatch.setenv("YOS_PSEUDONYM_KEY", "another-key")  # the same version, another key
+    with Pipeline() as p:
+        extract = p.land_file("police_outcomes", second)
+        with pytest.raises(KeyMismatch, match="is not the key this warehouse's pseudonyms .key version 1") as e:
+            p.load(extract)
+        assert "environment variable YOS_PSEUDONYM_KEY" in str(e.value) and "yos rekey" in str(e.value)
+        assert "another-key" not in str(e.value) and TEST_KEY not in str(e.value)
+        assert p.con.execute("select outcome_id from history.police_outcomes").fetchall() == [("A",)]
+        assert p.con.execute("select count(*) from audit.loads").fetchone() == (1,)  # no load was begun
+        assert [x.extract_id for x in p.pending()] == [extract.extract_id]  # landed, waiting: nothing lost
+
+    monkeypatch.setenv("YOS_PSEUDONYM_KEY", TEST_KEY)
+    monkeypatch.setenv("YOS_PSEUDONYM_KEY_VERSION", "2")  # a new version without `yos rekey` would mix two keys
+    with Pipeline() as p:
+        with pytest.raises(KeyMismatch, match="made with key version 1, so nothing was loaded: .*run `yos rekey`"):
+            p.load(extract)
+
+    monkeypatch.setenv("YOS_PSEUDONYM_KEY_VERSION", "1")
+    with Pipeline() as p:
+        assert [r.status for r in map(p.load, p.pending())] == ["loaded"]
+        # the same child under the same pseudonym in both extracts: still one child
+        assert p.con.execute("select distinct pnc_id from history.police_outcomes").fetchall() == [
+            (pseudonym(TEST_KEY, "pnc", "20/0000001A"),)
+        ]
+        assert p.con.execute("select version from audit.pseudonym_keys").fetchall() == [(1,)]
+
+    monkeypatch.setenv("YOS_PSEUDONYM_KEY", "the-new-key")
+    monkeypatch.setenv("YOS_PSEUDONYM_KEY_VERSION", "2")
+    with Pipeline() as p:
+        assert p.rekey() == 2
+        assert p.con.execute("select version from audit.pseudonym_keys").fetchall() == [(2,)]
+    monkeypatch.setenv("YOS_PSEUDONYM_KEY", TEST_KEY)
+    monkeypatch.setenv("YOS_PSEUDONYM_KEY_VERSION", "1")  # back to the old key and version after a rekey
+    with Pipeline() as p:
+        third = p.land_file("police_outcomes", write_extract(tmp_path / "c.csv", "police_outcomes", [{}]))
+        with pytest.raises(KeyMismatch, match="re-keyed to version 2"):
+            p.load(third)

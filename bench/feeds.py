@@ -33,6 +33,13 @@ from warehouse.landing import Extract  # noqa: E402
 from warehouse.pseudonymise import install  # noqa: E402
 
 SPENT: dict[str, float] = {}
+STEPS = ("total", "stage", "validate", "GX", "rules' SQL", "load")
+KEY = "k" * 32  # a pseudonym key for the fresh loader; the cost does not depend on it
+
+
+def steps(spent: dict[str, float]) -> str:
+    """One line of seconds per step."""
+    return "  ".join(f"{step} {spent.get(step, 0.0):5.1f}" for step in STEPS)
 
 
 def timed(module: object, name: str, label: str) -> None:
@@ -75,14 +82,15 @@ def pseudonym_cost(con: duckdb.DuckDBPyConnection, contract: Contract, extract: 
     pseudonymised = ", ".join(f'{e} as "{n}"' for n, _, e in stored)
     key = f"md5({loading.hashed_text([n for n in names if n in contract.key], '')})"
     row = f"md5({loading.hashed_text(names, '~')})"
+    every = "concat_ws(',', *columns(*))"  # reads every column, so none is left uncomputed
     ways = {
-        "as sent": f"select max(length(concat_ws(',', *columns(*)))) from (select {sent} from {staged.table})",
-        "pseudonymised": f"select max(length(concat_ws(',', *columns(*)))) from (select {pseudonymised} from "
-        f"{staged.table})",
-        "with hashes": f"select max(length({key} || {row})) from (select {pseudonymised} from {staged.table})",
+        "as sent": (every, sent),
+        "pseudonymised": (every, pseudonymised),
+        "with hashes": (f"{key} || {row}", pseudonymised),
     }
     spent = {}
-    for way, query in ways.items():
+    for way, (measure, columns) in ways.items():
+        query = f"select max(length({measure})) from (select {columns} from {staged.table})"
         runs = []
         for _ in range(2):
             started = time.perf_counter()
@@ -112,20 +120,17 @@ def main() -> None:
                 continue
             SPENT.clear()
             started = time.perf_counter()
-            path.load_extract(con, extract, pseudonym_key="k" * 32, pseudonym_key_version=1, logger=log)
+            path.load_extract(con, extract, pseudonym_key=KEY, pseudonym_key_version=1, logger=log)
             SPENT["total"] = time.perf_counter() - started
             SPENT["rules' SQL"] = SPENT.get("validate", 0.0) - SPENT.get("GX", 0.0)
             for step, seconds in SPENT.items():
                 totals[step] = totals.get(step, 0.0) + seconds
-            line = "  ".join(f"{step} {SPENT.get(step, 0.0):5.1f}" for step in
-                             ("total", "stage", "validate", "GX", "rules' SQL", "load"))  # fmt: skip
-            print(f"{extract.feed:24} {line}", flush=True)
+            print(f"{extract.feed:24} {steps(SPENT)}", flush=True)
             if opts.pseudonym_cost:
-                install(con, "k" * 32)
+                install(con, KEY)
                 print(pseudonym_cost(con, get_contract(extract.feed), extract), flush=True)
         con.close()
-    print(f"{'all':24} " + "  ".join(f"{step} {totals.get(step, 0.0):5.1f}" for step in
-                                     ("total", "stage", "validate", "GX", "rules' SQL", "load")))  # fmt: skip
+    print(f"{'all':24} {steps(totals)}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Where loading's time goes, feed by feed: after a bench run (``bench/run.py``), each extract its first night landed
 is staged, validated and loaded again, one at a time, in a fresh loader, through the same path as ``yos run
-nightly`` (``warehouse.pipeline.load_extract``), with each step timed:
+nightly`` (``warehouse.load.load_extract``), with each step timed:
 
     python bench/feeds.py [--work bench/out] [--pseudonym-cost] [FEED ...]
 
@@ -26,8 +26,8 @@ import duckdb  # noqa: E402
 
 from expectations import validate as validation  # noqa: E402
 from expectations.contract import Contract, get_contract  # noqa: E402
+from warehouse import load as path  # noqa: E402
 from warehouse import loading, staging  # noqa: E402
-from warehouse import pipeline as path  # noqa: E402
 from warehouse.db import connect_loader  # noqa: E402
 from warehouse.landing import Extract  # noqa: E402
 from warehouse.pseudonymise import install  # noqa: E402

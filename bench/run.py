@@ -42,8 +42,8 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from expectations.contract import all_contracts  # noqa: E402
-from yos.alerts.mailcatcher import MailCatcher  # noqa: E402
-from yos.synthetic.generate import generate  # noqa: E402
+from sandbox.generate import generate  # noqa: E402
+from sandbox.mailcatcher import MailCatcher  # noqa: E402
 
 BASE_CHILDREN = 2000
 # The night with changes (d): this share of the copies leaves every snapshot and as many new ones arrive, in the

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from warehouse.db import sql_literal
+from expectations.sql import sql_literal
 
 HERE = Path(__file__).parent
 CONTRACTS_DIR = HERE / "contracts"

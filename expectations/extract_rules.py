@@ -4,10 +4,20 @@ partner with the rest. The ones that hold an extract back (encoding, header drif
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import duckdb
 
-from warehouse.staging import ExtractProblem
+
+@dataclass
+class ExtractProblem:
+    """A problem with a whole extract, not one row: a fatal one holds the extract back, a warning is reported."""
+
+    rule_id: str
+    message: str
+    fix: str
+    severity: str = "fatal"
+
 
 HISTORY = 6  # extracts of the feed to compare with
 

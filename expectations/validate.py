@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import duckdb
 
 from expectations.contract import Contract, Rule
+from expectations.sql import sql_literal
 from expectations.suite import run_suite
-from warehouse.db import sql_literal
 
 
 class ValidationMismatch(RuntimeError):

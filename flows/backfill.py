@@ -9,7 +9,7 @@ import datetime as dt
 
 from prefect import flow
 
-from yos.pipeline import Pipeline, new_run_id
+from flows.steps import Pipeline, new_run_id
 
 
 @flow(name="backfill", flow_run_name="backfill {feed}")

@@ -1,11 +1,11 @@
 """The expected-extract check: remind partners whose extracts are late, once per due time, and escalate a second
-miss to the YOS data lead. Logic in :mod:`yos.calendar`."""
+miss to the YOS data lead. Logic in :mod:`notify.calendar`."""
 
 from __future__ import annotations
 
 from prefect import flow
 
-from yos.pipeline import Pipeline
+from flows.steps import Pipeline
 
 
 @flow(name="expected-extracts")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from yos.pipeline import Pipeline, new_run_id
+from flows.steps import Pipeline, new_run_id
 
 
 @flow(name="load-landed", flow_run_name="load landed {feed}", retries=40, retry_delay_seconds=15)

@@ -1,6 +1,6 @@
 """The nightly load: pull every configured feed, load what arrived, publish, and alert partners.
 
-Orchestration only: each task is one call into :class:`yos.pipeline.Pipeline`. A feed that cannot be fetched
+Orchestration only: each task is one call into :class:`flows.steps.Pipeline`. A feed that cannot be fetched
 (after the client's own retries) fails its task and the run goes on with the others; the flow reports it and ends
 failed so that the operator sees it, while the data that did arrive is loaded and published.
 """
@@ -10,10 +10,10 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.steps import Pipeline, new_run_id
+from partners.http import FetchError
 from warehouse.landing import Extract
-from warehouse.pipeline import LoadResult
-from yos.partners.http import FetchError
-from yos.pipeline import Pipeline, new_run_id
+from warehouse.load import LoadResult
 
 
 @task(name="pull", cache_policy=NO_CACHE, task_run_name="pull {partner_id}/{feed}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from yos.pipeline import Pipeline
+from flows.steps import Pipeline
 
 
 @flow(name="retention")

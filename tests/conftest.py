@@ -42,7 +42,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="session")
 def partnership(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A clean synthetic partnership, generated once for the session."""
-    from yos.synthetic.generate import generate
+    from sandbox.generate import generate
 
     out = tmp_path_factory.mktemp("partnership")
     generate(out, seed=11, children=300)
@@ -52,7 +52,7 @@ def partnership(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def defective(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The same partnership with every named defect injected."""
-    from yos.synthetic.generate import DEFECTS, generate
+    from sandbox.generate import DEFECTS, generate
 
     out = tmp_path_factory.mktemp("defective")
     generate(out, seed=11, children=300, defects=list(DEFECTS))
@@ -61,7 +61,7 @@ def defective(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def pipeline(data_dir: Path):
-    from yos.pipeline import Pipeline
+    from flows.steps import Pipeline
 
     with Pipeline() as p:
         yield p

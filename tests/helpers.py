@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from expectations.contract import get_contract
-from warehouse.board_pack import chromium_failure, chromium_path, headless_chromium
+from reports.board_pack import chromium_failure, chromium_path, headless_chromium
 
 VALID = {
     "police_outcomes": {

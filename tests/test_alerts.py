@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from flows.steps import Pipeline
+from partnership.config import Contact, SecretRef
+from sandbox.mailcatcher import MailCatcher
 from tests.helpers import write_extract
-from yos.alerts.mailcatcher import MailCatcher
-from yos.config import Contact, SecretRef
-from yos.pipeline import Pipeline
 
 
 class Receiver(ThreadingHTTPServer):
@@ -97,7 +97,7 @@ def test_an_alert_lists_a_bounded_number_of_problems_and_says_how_many_more(
     pipeline: Pipeline, tmp_path: Path, mail, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A national-size extract with a systematic fault once made a 46 MB alert that mail servers refuse (SMTP 552).
-    import yos.alerts.compose as compose
+    import reports.alert as compose
 
     monkeypatch.setattr(compose, "ATTACHED_PROBLEMS", 20)
     rows = [{"outcome_id": f"A{n}", "offence_date": "31/01/2024"} for n in range(50)]
@@ -139,7 +139,7 @@ def test_webhooks_reach_a_real_receiver_and_never_log_their_url(
 def test_a_failed_delivery_is_recorded_kept_and_resent_next_run(
     pipeline: Pipeline, tmp_path: Path, monkeypatch
 ) -> None:
-    import yos.alerts.send as send
+    import notify.send as send
 
     monkeypatch.setattr(send.time, "sleep", lambda s: None)
     pipeline.cfg = dataclasses.replace(pipeline.cfg, smtp={"host": "127.0.0.1", "port": 9})  # nobody listens

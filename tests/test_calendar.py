@@ -7,10 +7,10 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 
+from flows.steps import Pipeline
+from notify.calendar import LONDON, DueRule, due_days, rule_for
+from sandbox.mailcatcher import MailCatcher
 from tests.helpers import write_extract
-from yos.alerts.mailcatcher import MailCatcher
-from yos.calendar import LONDON, DueRule, due_days, rule_for
-from yos.pipeline import Pipeline
 
 
 def test_due_days_move_past_weekends_and_bank_holidays() -> None:
@@ -29,7 +29,7 @@ def test_due_days_move_past_weekends_and_bank_holidays() -> None:
 
 
 def test_reference_feeds_have_no_calendar() -> None:
-    from yos.config import load_config
+    from partnership.config import load_config
 
     cal = load_config().calendar
     assert rule_for("population_10_17", cal) is None

@@ -29,7 +29,7 @@ def test_nightly_runs_at_two_in_the_morning_london_time() -> None:
 
 
 def test_a_landed_extract_triggers_its_own_load() -> None:
-    from yos.events import ExtractLanded
+    from flows.events import ExtractLanded
 
     (trigger,) = deployments()["load-landed"]["triggers"]
     assert trigger["expect"] == [ExtractLanded.name]

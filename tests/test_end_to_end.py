@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sandbox.generate import generate
+from sandbox.mailcatcher import MailCatcher
+from sandbox.partner_server import serve
 from tests.helpers import screenshot
 from warehouse.db import connect_analyst
-from yos.alerts.mailcatcher import MailCatcher
-from yos.synthetic.generate import generate
-from yos.synthetic.server import serve
 
 BIN = Path(sys.executable).parent
 TOKENS = {

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from expectations.contract import all_contracts, get_contract
-from yos.pipeline import Pipeline
+from flows.steps import Pipeline
 
 FEEDS = sorted(all_contracts())
 NOISE = st.sampled_from(

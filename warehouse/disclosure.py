@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 
 from expectations.contract import load_yaml
-from warehouse.db import sql_literal
+from expectations.sql import sql_literal
 
 TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
 SPEC = TRANSFORMS / "published" / "disclosure.yml"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import duckdb
 
 from expectations.contract import Column, Contract, ContractError
-from warehouse.db import sql_literal
+from expectations.sql import sql_literal
 
 LINEAGE = [
     ("_as_of", "DATE"),

@@ -13,7 +13,7 @@ import hmac
 
 import duckdb
 
-from warehouse.db import sql_literal
+from expectations.sql import sql_literal
 
 BLOCK = 64  # SHA-256 block size in bytes
 # What the check value of a key is the pseudonym of: a fixed text, no person's identifier.

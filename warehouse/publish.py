@@ -17,8 +17,9 @@ from pathlib import Path
 import duckdb
 
 from expectations.contract import all_contracts
+from expectations.sql import sql_literal
 from warehouse import disclosure
-from warehouse.db import any_row_order, memory_share, sql_literal
+from warehouse.db import any_row_order, memory_share
 from warehouse.loading import ensure_table, stored_columns
 
 TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"

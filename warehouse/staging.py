@@ -41,18 +41,11 @@ from pathlib import Path
 import duckdb
 
 from expectations.contract import Contract, typed_expr
+from expectations.extract_rules import ExtractProblem
 from warehouse.db import memory_cap
 
 TEXT = ("text", "code")  # types whose typed value is the raw value
 NAME_LIKE_HEADERS = ("name", "forename", "surname", "address", "street", "notes", "comment", "narrative")
-
-
-@dataclass
-class ExtractProblem:
-    rule_id: str
-    message: str
-    fix: str
-    severity: str = "fatal"
 
 
 @dataclass

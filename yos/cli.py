@@ -15,7 +15,7 @@ from typing import Any
 import click
 import duckdb
 
-from yos.settings import prepare_environment
+from partnership.settings import prepare_environment
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -24,10 +24,10 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from expectations.contract import ContractError
-        from warehouse.board_pack import BoardPackError
+        from partners.http import FetchError
+        from partnership.config import ConfigError
+        from reports.board_pack import BoardPackError
         from warehouse.db import WarehouseBusy
-        from yos.config import ConfigError
-        from yos.partners.http import FetchError
 
         try:
             return fn(*args, **kwargs)
@@ -61,9 +61,10 @@ def demo(seed: int, children: int) -> None:
 
     Example: yos demo
     """
-    from yos.demo import run_demo
+    from flows.nightly import nightly
+    from sandbox.demo import run_demo
 
-    run_demo(lambda s: click.echo(s), seed=seed, children=children)
+    run_demo(lambda s: click.echo(s), nightly, seed=seed, children=children)
 
 
 @cli.command()
@@ -80,8 +81,8 @@ def generate(out: Path, seed: int, children: int, years: int, end_year: int, la_
 
     Example: yos generate --out /tmp/derby --seed 7 --defects bad_codes,duplicates
     """
-    from yos.synthetic.generate import DEFECTS
-    from yos.synthetic.generate import generate as gen
+    from sandbox.generate import DEFECTS
+    from sandbox.generate import generate as gen
 
     chosen = list(DEFECTS) if defects == "all" else [d for d in defects.split(",") if d]
     manifest = gen(out, seed=seed, children=children, years=years, end_year=end_year, la_code=la_code, defects=chosen)
@@ -115,8 +116,8 @@ def partners_serve(root: Path, host: str, port: int, faults: tuple[str, ...]) ->
 
     Example: YOS_TOKEN_POLICE=... yos partners serve --from /tmp/derby --fault police_outcomes=503:2
     """
-    from yos.config import load_config
-    from yos.synthetic.server import serve
+    from partnership.config import load_config
+    from sandbox.partner_server import serve
 
     cfg = load_config()
     tokens = {pid: p.token.resolve() for pid, p in cfg.partners.items() if p.token}
@@ -143,9 +144,9 @@ def intake_scan(settle: float, load_now: bool) -> None:
 
     Example: yos intake scan --load
     """
-    from yos import events
-    from yos.partners.intake import shown
-    from yos.pipeline import Pipeline, new_run_id
+    from flows import events
+    from flows.steps import Pipeline, new_run_id
+    from partners.intake import shown
 
     with Pipeline() as p:
         result = p.scan_intake(settle)
@@ -177,10 +178,10 @@ def intake_watch(interval: float, settle: float) -> None:
     """
     import time
 
+    from flows import events
+    from flows.steps import Pipeline
+    from partnership.logs import feed_logger
     from warehouse.db import WarehouseBusy
-    from yos import events
-    from yos.logs import feed_logger
-    from yos.pipeline import Pipeline
 
     while True:
         try:
@@ -246,7 +247,7 @@ def load(feed: str, file: Path, no_alert: bool) -> None:
 
     Example: yos load police_outcomes outcomes.csv
     """
-    from yos.pipeline import Pipeline, new_run_id
+    from flows.steps import Pipeline, new_run_id
 
     with Pipeline() as p:
         extract = p.land_file(feed, file)
@@ -278,7 +279,7 @@ def report(out: Path | None, pdf: bool) -> None:
 
     Example: yos report --pdf
     """
-    from yos.pipeline import Pipeline
+    from flows.steps import Pipeline
 
     with Pipeline() as p:
         for path in p.board_pack(out, pdf=pdf):
@@ -331,7 +332,7 @@ def backfill(feed: str, period_from: object, period_to: object) -> None:
     Example: yos backfill cic_episodes --from 2025-04-01
     """
     from expectations.contract import get_contract
-    from yos.pipeline import Pipeline, new_run_id
+    from flows.steps import Pipeline, new_run_id
 
     get_contract(feed)
     with Pipeline() as p:
@@ -353,7 +354,7 @@ def expected() -> None:
 
     Example: yos expected
     """
-    from yos.pipeline import Pipeline
+    from flows.steps import Pipeline
 
     with Pipeline() as p:
         sent = p.check_calendar()
@@ -374,7 +375,7 @@ def retention_(dry_run: bool) -> None:
 
     Example: yos retention --dry-run
     """
-    from yos.pipeline import Pipeline
+    from flows.steps import Pipeline
 
     with Pipeline() as p:
         for a in p.apply_retention(dry_run=dry_run):
@@ -394,7 +395,7 @@ def rekey() -> None:
 
     Example: YOS_PSEUDONYM_KEY=<new key> yos rekey
     """
-    from yos.pipeline import Pipeline
+    from flows.steps import Pipeline
 
     with Pipeline() as p:
         n = p.rekey()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from yos.settings import PROJECT_ROOT, Paths
+from partnership.settings import PROJECT_ROOT, Paths
 
 BIN = Path(sys.executable).parent
 

@@ -31,7 +31,7 @@ def test_every_feed_in_the_spec_has_a_contract() -> None:
 
 
 def test_every_feed_is_configured_for_a_partner() -> None:
-    from yos.config import load_config
+    from partnership.config import load_config
 
     cfg = load_config()
     assert sorted(f for p in cfg.partners.values() for f in p.feeds) == FEEDS

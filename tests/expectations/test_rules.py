@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from flows.steps import Pipeline
 from tests.helpers import write_extract
-from yos.pipeline import Pipeline
 
 CASES = [
     ("required", {"sex": ""}, "police_outcomes.sex.required", "error"),

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from yos.config import Partner, SecretRef
-from yos.partners.http import FetchError, RetryPolicy, client_for, fetch
-from yos.synthetic.server import serve
+from partners.http import FetchError, RetryPolicy, client_for, fetch
+from partnership.config import Partner, SecretRef
+from sandbox.partner_server import serve
 
 FAST = RetryPolicy(attempts=3, backoff_seconds=0.01, timeout_seconds=2)
 
@@ -108,8 +108,8 @@ import sys
 from pathlib import Path
 from warehouse import problems
 from warehouse.db import connect_loader
-from yos.config import Partner, SecretRef
-from yos.partners.http import fetch
+from partnership.config import Partner, SecretRef
+from partners.http import fetch
 con = connect_loader(Path({str(pipeline.paths.loader_db)!r}))
 police = Partner("police", "Police", {police.base_url!r}, "bearer", SecretRef(env="YOS_TEST_TOKEN"), (),
                  ("police_outcomes",))

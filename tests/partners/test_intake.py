@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from yos.pipeline import Pipeline
+from flows.steps import Pipeline
 
 
 @pytest.fixture

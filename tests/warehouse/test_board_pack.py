@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from reports.board_pack import Measure, chart, chromium_failure, print_pdf
 from tests.helpers import load_rows
-from warehouse.board_pack import Measure, chart, chromium_failure, print_pdf
 from yos.cli import cli
 
 

@@ -253,7 +253,7 @@ def test_running_out_of_memory_while_staging_fails_the_load_and_does_not_blame_t
     instead of the extract being held back as unreadable, which would send the partner an alert to fix a good file."""
     import duckdb
 
-    from yos.pipeline import Pipeline
+    from flows.steps import Pipeline
 
     monkeypatch.setenv("YOS_DUCKDB_MEMORY_LIMIT", "24MB")
     path = write_extract(
@@ -275,7 +275,7 @@ def test_a_changed_snapshot_loads_in_the_memory_its_first_load_needed(
     memory the first load fitted in. Holding every arriving row while comparing ran out of memory at national size
     (interventions' second snapshot under 896 MB, bench/); here the same at a small scale (300,000 rows under 192
     MB, where it failed before). 1% of the children leave the snapshot and as many arrive."""
-    from yos.pipeline import Pipeline
+    from flows.steps import Pipeline
 
     monkeypatch.setenv("YOS_DUCKDB_MEMORY_LIMIT", "192MB")
     n, moved = 300_000, 3_000

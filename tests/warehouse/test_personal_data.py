@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 
 from expectations.contract import all_contracts, get_contract
+from sandbox.generate import SYNTHETIC_NAMES
 from tests.conftest import TEST_KEY
 from warehouse.pseudonymise import install, pseudonym
-from yos.synthetic.generate import SYNTHETIC_NAMES
 
 
 def test_sql_pseudonym_equals_the_python_hmac() -> None:

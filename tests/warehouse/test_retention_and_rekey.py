@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from flows.steps import Pipeline
 from tests.conftest import TEST_KEY
 from tests.helpers import write_extract
 from warehouse.db import connect_analyst
 from warehouse.pseudonymise import KeyMismatch, pseudonym
-from yos.pipeline import Pipeline
 
 
 def test_retention_deletes_old_rows_and_files_and_says_so(pipeline: Pipeline, tmp_path: Path) -> None:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from flows.steps import Pipeline
 from tests.conftest import TEST_KEY
 from tests.helpers import write_extract
 from warehouse.as_at import resolve, set_as_at
 from warehouse.db import connect_analyst
-from yos.pipeline import Pipeline
 
 D = dt.date
 
@@ -127,7 +127,7 @@ def loaded_a(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 KILL_AT = {
-    "after landing": "warehouse.pipeline.load_extract",
+    "after landing": "warehouse.load.load_extract",
     "after staging": "warehouse.staging.drop",
     "after validation": "expectations.validate.validate",
     "before commit": "warehouse.loading.load",
@@ -157,7 +157,7 @@ cli()
 def test_a_load_killed_at_any_stage_loses_and_doubles_nothing(
     stage: str, loaded_a: Path, tmp_path: Path, data_dir: Path
 ) -> None:
-    import warehouse.pipeline  # noqa: F401  (so the patch finds every importer)
+    import warehouse.load  # noqa: F401  (so the patch finds every importer)
 
     shutil.copytree(loaded_a, data_dir)
     more = write_extract(tmp_path / "b.csv", "police_outcomes", [{"outcome_id": "B"}, {"outcome_id": "C", "sex": "X"}])
@@ -166,8 +166,8 @@ def test_a_load_killed_at_any_stage_loses_and_doubles_nothing(
         [
             sys.executable,
             "-c",
-            "import warehouse.pipeline, warehouse.staging, expectations.validate, "
-            "warehouse.loading, warehouse.publish, yos.pipeline\n" + KILLER,
+            "import warehouse.load, warehouse.staging, expectations.validate, "
+            "warehouse.loading, warehouse.publish, flows.steps\n" + KILLER,
             KILL_AT[stage],
             "police_outcomes",
             str(more),

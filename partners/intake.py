@@ -21,8 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from partnership.config import Config
 from warehouse.landing import Extract, land_file
-from yos.config import Config
 
 IN_PROGRESS = (".part", ".tmp", ".partial", ".filepart", ".crdownload")
 PERIOD = re.compile(r"__(\d{4}-\d{2}-\d{2})__(\d{4}-\d{2}-\d{2})")

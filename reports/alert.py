@@ -14,7 +14,7 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from expectations.contract import get_contract
-from yos.config import Config, Partner
+from partnership.config import Config, Partner
 
 TEMPLATES = Path(__file__).parent / "templates"
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]), trim_blocks=False)

@@ -13,23 +13,24 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from expectations import report as validation_report
 from expectations.contract import get_contract
-from warehouse import board_pack, landing, problems, retention
+from flows import events
+from notify import calendar, reminders
+from notify.send import deliver, escalation_email, resend_failed, send_email
+from partners import intake
+from partners.http import RetryPolicy, fetch
+from partnership.config import Config, load_config
+from partnership.logs import feed_logger
+from partnership.settings import Paths, prepare_environment
+from reports import board_pack
+from reports import validation as validation_report
+from reports.alert import compose
+from warehouse import landing, problems, retention
 from warehouse.db import connect_analyst, connect_loader
 from warehouse.landing import Extract, land_file
-from warehouse.pipeline import LoadResult, load_extract
+from warehouse.load import LoadResult, load_extract
 from warehouse.pseudonymise import check_key
 from warehouse.publish import publish
-from yos import calendar, events
-from yos.alerts import reminders
-from yos.alerts.compose import compose
-from yos.alerts.send import deliver, escalation_email, resend_failed, send_email
-from yos.config import Config, load_config
-from yos.logs import feed_logger
-from yos.partners import intake
-from yos.partners.http import RetryPolicy, fetch
-from yos.settings import Paths, prepare_environment
 
 
 def new_run_id() -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 
-from yos.calendar import LONDON, Notice
-from yos.config import Config
+from notify.calendar import LONDON, Notice
+from partnership.config import Config
 
 
 def _when(t: object) -> str:

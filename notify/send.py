@@ -17,8 +17,8 @@ from pathlib import Path
 import duckdb
 import httpx
 
-from yos.alerts.compose import Alert
-from yos.config import Config, ConfigError, Contact, secret_ref
+from partnership.config import Config, ConfigError, Contact, secret_ref
+from reports.alert import Alert
 
 
 def to_email(cfg: Config, alert: Alert, recipient: str) -> EmailMessage:

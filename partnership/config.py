@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from expectations.contract import all_contracts, get_contract, load_yaml
-from yos.settings import PROJECT_ROOT
+from partnership.settings import PROJECT_ROOT
 
 _VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
 

@@ -19,11 +19,11 @@ import duckdb
 
 from expectations import extract_rules
 from expectations.contract import collection_year_of, get_contract
+from expectations.extract_rules import ExtractProblem
 from expectations.validate import record_malformed, validate
 from warehouse import loading, problems, staging
 from warehouse.landing import Extract
 from warehouse.pseudonymise import install as install_pseudonym
-from warehouse.staging import ExtractProblem
 
 
 class AccountingError(RuntimeError):

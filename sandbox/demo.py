@@ -11,11 +11,11 @@ import os
 import secrets
 from collections.abc import Callable
 
+from partnership.config import load_config
+from partnership.settings import Paths, prepare_environment
+from sandbox.generate import generate
+from sandbox.partner_server import serve
 from warehouse.db import connect_analyst
-from yos.config import load_config
-from yos.settings import Paths, prepare_environment
-from yos.synthetic.generate import generate
-from yos.synthetic.server import serve
 
 DEMO_DEFECTS = [
     "bad_codes",
@@ -101,7 +101,9 @@ def report(paths: Paths, la_code: str, new_loads: set[str]) -> str:
     return "\n".join(parts)
 
 
-def run_demo(echo: Callable[[str], None], *, seed: int = 7, children: int = 700) -> dict:
+def run_demo(echo: Callable[[str], None], nightly: Callable[[], dict], *, seed: int = 7, children: int = 700) -> dict:
+    """The demo, with ``nightly`` the flow to run (the CLI passes ``flows.nightly.nightly``: nothing below the CLI
+    imports flows)."""
     paths = prepare_environment()
     cfg = load_config()
     partners_dir = paths.data / "demo" / "partners"
@@ -123,15 +125,13 @@ def run_demo(echo: Callable[[str], None], *, seed: int = 7, children: int = 700)
     server = serve(partners_dir, tokens)
     os.environ["YOS_PARTNERS_URL"] = server.url
 
-    from yos.alerts.mailcatcher import MailCatcher
+    from sandbox.mailcatcher import MailCatcher
 
     with MailCatcher(paths.outbox / "mailcatcher") as catcher:
         os.environ["YOS_SMTP_HOST"] = "127.0.0.1"
         os.environ["YOS_SMTP_PORT"] = str(catcher.port)
         echo(f"[2/4] Partner endpoints on {server.url}, mail catcher on 127.0.0.1:{catcher.port}")
         echo("[3/4] Running the nightly flow under Prefect (pull, validate, load, publish, alert) ...")
-        from flows.nightly import nightly
-
         summary = nightly()
         mails = sorted(catcher.folder.glob("*.eml"))
     server.shutdown()

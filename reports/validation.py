@@ -46,7 +46,7 @@ def render(con: duckdb.DuckDBPyConnection, load_id: int, partnership: str) -> st
     malformed = con.execute(
         "select count(*) from quarantine.row_problems where load_id = ? and rule_id = 'line.malformed'", [load_id]
     ).fetchone()[0]
-    return _env.get_template("report.html.j2").render(
+    return _env.get_template("validation.html.j2").render(
         x=x, rules=rules, extract_problems=extract_problems, malformed=malformed, partnership=partnership,
         generated=dt.datetime.now(dt.UTC).strftime("%d %B %Y %H:%M UTC"),
     )  # fmt: skip

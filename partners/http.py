@@ -25,9 +25,9 @@ from pathlib import Path
 import duckdb
 import httpx
 
-from warehouse.db import sql_literal
+from expectations.sql import sql_literal
+from partnership.config import ConfigError, Partner
 from warehouse.landing import Extract, land
-from yos.config import ConfigError, Partner
 
 
 class FetchError(Exception):

@@ -15,8 +15,7 @@ from pathlib import Path
 
 from expectations.contract import get_contract
 from flows import events
-from notify import calendar, reminders
-from notify.send import deliver, escalation_email, resend_failed, send_email
+from notify import alerts
 from partners import intake
 from partners.http import RetryPolicy, fetch
 from partnership.config import Config, load_config
@@ -24,8 +23,7 @@ from partnership.logs import feed_logger
 from partnership.settings import Paths, prepare_environment
 from reports import board_pack
 from reports import validation as validation_report
-from reports.alert import compose
-from warehouse import landing, problems, retention
+from warehouse import landing, retention
 from warehouse.db import connect_analyst, connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.load import LoadResult, load_extract
@@ -210,33 +208,7 @@ class Pipeline:
 
     def check_calendar(self, now: dt.datetime | None = None) -> list[dict]:
         """Send the late-extract reminders and escalations due now, once each; returns what was sent."""
-        now = now or dt.datetime.now(dt.UTC)
-        feeds = {f: p.id for p in self.cfg.partners.values() for f in p.feeds}
-        sent = []
-        for notice in calendar.check(self.con, feeds, self.cfg.calendar, now):
-            partner = self.cfg.partners[notice.partner]
-            recipients = (
-                [c.email for c in partner.contacts if c.email]
-                if notice.kind == "reminder"
-                else [self.cfg.yos_data_lead.email]
-            )
-            for recipient in recipients:
-                ok, _, error = send_email(self.cfg, reminders.compose(self.cfg, notice, recipient))
-                calendar.record(self.con, notice, recipient, "sent" if ok else "failed", error)
-                feed_logger(notice.partner, notice.feed).info(
-                    "%s for the extract due %s: %s", notice.kind, notice.due_at.isoformat(), "sent" if ok else error
-                )
-                sent.append(
-                    {
-                        "partner": notice.partner,
-                        "feed": notice.feed,
-                        "kind": notice.kind,
-                        "due_at": notice.due_at.isoformat(),
-                        "recipient": recipient,
-                        "sent": ok,
-                    }
-                )
-        return sent
+        return alerts.remind_late(self.con, self.cfg, now or dt.datetime.now(dt.UTC))
 
     def board_pack(self, path: Path | None = None, pdf: bool = False) -> list[Path]:
         """Write the board pack (and a PDF of it) from the published warehouse; returns the files written."""
@@ -264,50 +236,8 @@ class Pipeline:
     def alert(self, run_id: str, results: list[LoadResult]) -> list[dict]:
         """Tell each partner with something to hear about it (problems new, still failing, fixed); escalate
         persistent problems to the YOS data lead; resend anything an earlier run failed to deliver."""
-        sent: list[dict] = resend_failed(self.con, self.cfg)
-        for partner in self.cfg.partners.values():
-            load_ids = [r.load_id for r in results if r.extract.partner == partner.id and r.status != "already_loaded"]
-            alert = compose(self.con, self.cfg, self.paths.data, partner, run_id, load_ids)
-            if alert is None:
-                continue
-            records = deliver(self.con, self.cfg, alert, self.paths.outbox)
-            for r in records:
-                feed_logger(partner.id).info(
-                    "alert by %s (%s) %s",
-                    r["channel"],
-                    f"{alert.problem_count} problem" + ("" if alert.problem_count == 1 else "s"),
-                    "delivered" if r["status"] == "sent" else "kept in outbox to resend",
-                )
-            sent.extend(records)
-        persistent = problems.escalations(self.con, self.cfg.escalate_after_extracts)
-        if persistent:
-            msg = escalation_email(self.cfg, persistent)
-            ok, attempts, error = send_email(self.cfg, msg)
-            copy = self.paths.outbox / run_id / "escalation--yos_data_lead.eml"
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            copy.write_bytes(bytes(msg))
-            status = "sent" if ok else "failed"
-            self.con.execute(
-                "insert into audit.alerts values (?, 'yos_data_lead', 'email', ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    run_id,
-                    self.cfg.yos_data_lead.email,
-                    dt.datetime.now(dt.UTC),
-                    status,
-                    attempts,
-                    len(persistent),
-                    error,
-                    str(copy),
-                ],
-            )
-            sent.append(
-                {
-                    "partner": "yos_data_lead",
-                    "channel": "email",
-                    "recipient": self.cfg.yos_data_lead.email,
-                    "status": status,
-                    "copy": str(copy),
-                    "error": error,
-                }
-            )
-        return sent
+        loads: dict[str, list[int]] = {}
+        for r in results:
+            if r.status != "already_loaded" and r.load_id is not None:
+                loads.setdefault(r.extract.partner, []).append(r.load_id)
+        return alerts.alert_partners(self.con, self.cfg, self.paths.data, self.paths.outbox, run_id, loads)

@@ -9,13 +9,12 @@ import datetime as dt
 
 from prefect import flow
 
-from flows.steps import Pipeline, new_run_id
+from flows.run_loads import run_loads
+from flows.steps import Pipeline
 
 
 @flow(name="backfill", flow_run_name="backfill {feed}")
 def backfill(feed: str, period_from: dt.date | None = None, period_to: dt.date | None = None) -> list[dict]:
     with Pipeline() as p:
-        results = [p.load(e, again=True) for e in p.landed(feed, period_from, period_to)]
-        p.publish()
-        p.alert(new_run_id(), results)
-    return [{"extract_id": r.extract.extract_id, "status": r.status, "loaded": r.rows_loaded} for r in results]
+        extracts = p.landed(feed, period_from, period_to)
+    return run_loads(extracts, again=True).loads

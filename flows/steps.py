@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 from expectations.contract import get_contract
@@ -23,7 +22,7 @@ from partnership.logs import feed_logger
 from partnership.settings import Paths, prepare_environment
 from reports import board_pack
 from reports import validation as validation_report
-from warehouse import landing, retention
+from warehouse import landing, rebuild, retention
 from warehouse.db import connect_analyst, connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.load import LoadResult, load_extract
@@ -165,46 +164,54 @@ class Pipeline:
             self.publish()
         return applied
 
-    def rebuild(self, reason: str) -> int:
-        """Rebuild the whole warehouse from the landing zone with the configured key; returns extracts reloaded.
+    def extract(self, extract_id: str, feed: str) -> Extract:
+        """The landed extract ``extract_id`` of ``feed``."""
+        found = [e for e in landing.landed(self.con, self.paths.data, feed) if e.extract_id == extract_id]
+        if not found:
+            raise ValueError(f"no landed extract {extract_id} of {feed}")
+        return found[0]
 
-        The manifest and audit trail are carried over; every landed extract is loaded again in period order, so
-        the result is the state the loads reached, under the current pseudonym key. The old file is deleted once
-        the new one is published (it holds pseudonyms under the old key)."""
-        loader = self.paths.loader_db
-        backup = loader.with_name(loader.stem + ".before-rebuild.duckdb")
+    @staticmethod
+    def load_summary(result: LoadResult) -> dict:
+        """A load's outcome as plain data (what a Prefect task returns and the commands print)."""
+        e = result.extract
+        return {
+            "extract_id": e.extract_id,
+            "partner": e.partner,
+            "feed": e.feed,
+            "label": e.label,
+            "load_id": result.load_id,
+            "status": result.status,
+            "received": result.rows_received,
+            "loaded": result.rows_loaded,
+            "quarantined": result.rows_quarantined,
+            "summary": result.summary,
+            "problems": [{"rule_id": x.rule_id, "message": x.message, "fix": x.fix} for x in result.problems],
+        }
+
+    def start_over(self) -> None:
+        """Set the loader's file aside and start a new one with the manifest and audit trail (a rebuild)."""
         self.con.close()
-        for suffix in ("", ".wal"):
-            old = Path(str(loader) + suffix)
-            if old.exists():
-                os.replace(old, Path(str(backup) + suffix))
-        self.con = connect_loader(loader)
-        self.con.execute(f"attach '{backup}' as previous (read_only)")
-        for table in ("landing.extracts", "audit.fetches", "audit.alerts", "audit.retention", "audit.rebuilds"):
-            self.con.execute(f"insert into {table} select * from previous.{table}")
-        self.con.execute("detach previous")
-        started = dt.datetime.now(dt.UTC)
-        extracts = self.pending()
-        for extract in extracts:
-            self.load(extract)
-        self.publish()
-        self.con.execute(
-            "insert into audit.rebuilds values (?, ?, ?, ?, ?)",
-            [started, dt.datetime.now(dt.UTC), reason, self.cfg.pseudonym_key_version, len(extracts)],
-        )
-        for suffix in ("", ".wal"):
-            Path(str(backup) + suffix).unlink(missing_ok=True)
-        return len(extracts)
+        self.con = rebuild.start_over(self.paths.loader_db)
+
+    def finish_rebuild(self, started: dt.datetime, reason: str, reloaded: int) -> None:
+        rebuild.finish(self.con, self.paths.loader_db, started, reason, self.cfg.pseudonym_key_version, reloaded)
 
     def rekey(self) -> int:
         """Rotate the pseudonym key: the new key and a higher ``pseudonymisation.version`` must be configured."""
-        used = self.con.execute("select max(pseudonym_key_version) from audit.loads").fetchone()[0]
+        used = rebuild.key_version_in_use(self.con)
         if used is not None and self.cfg.pseudonym_key_version <= used:
             raise ValueError(
                 f"the warehouse already uses pseudonym key version {used}: put the new key where "
                 f"{self.cfg.pseudonym_key.describe()} points and raise pseudonymisation.version in {self.cfg.path}"
             )
-        return self.rebuild("rekey")
+        from flows.run_loads import rebuild as rebuild_from_landing
+
+        self.con.close()
+        try:
+            return rebuild_from_landing("rekey")
+        finally:
+            self.con = connect_loader(self.paths.loader_db)
 
     def check_calendar(self, now: dt.datetime | None = None) -> list[dict]:
         """Send the late-extract reminders and escalations due now, once each; returns what was sent."""
@@ -236,8 +243,9 @@ class Pipeline:
     def alert(self, run_id: str, results: list[LoadResult]) -> list[dict]:
         """Tell each partner with something to hear about it (problems new, still failing, fixed); escalate
         persistent problems to the YOS data lead; resend anything an earlier run failed to deliver."""
-        loads: dict[str, list[int]] = {}
-        for r in results:
-            if r.status != "already_loaded" and r.load_id is not None:
-                loads.setdefault(r.extract.partner, []).append(r.load_id)
-        return alerts.alert_partners(self.con, self.cfg, self.paths.data, self.paths.outbox, run_id, loads)
+        return self.alert_loads(run_id, [r.load_id for r in results if r.status != "already_loaded" and r.load_id])
+
+    def alert_loads(self, run_id: str, load_ids: list[int]) -> list[dict]:
+        """:meth:`alert` for loads named by id."""
+        by_partner = {partner: load_ids for partner in self.cfg.partners}  # each alert keeps its partner's own loads
+        return alerts.alert_partners(self.con, self.cfg, self.paths.data, self.paths.outbox, run_id, by_partner)

@@ -145,26 +145,23 @@ def intake_scan(settle: float, load_now: bool) -> None:
     Example: yos intake scan --load
     """
     from flows import events
-    from flows.steps import Pipeline, new_run_id
+    from flows.run_loads import run_loads
+    from flows.steps import Pipeline
     from partners.intake import shown
 
     with Pipeline() as p:
         result = p.scan_intake(settle)
-        for e in result.landed:
-            click.echo(f"landed {e.label} ({e.bytes} bytes) from {shown(e.original_name or '')}")
-        for name in result.duplicates:
-            click.echo(f"already landed (same bytes): {shown(name)}")
-        for name, reason in result.refused:
-            click.echo(f"refused {shown(name)}: {reason}")
-        if result.waiting:
-            click.echo(f"{len(result.waiting)} file(s) not complete yet")
-        if load_now:
-            results = [p.load(e) for e in p.pending()]
-            if results:
-                p.publish()
-                p.alert(new_run_id(), results)
-            for r in results:
-                click.echo(f"{r.extract.label}: {r.summary}")
+        pending = p.pending() if load_now else []
+    for e in result.landed:
+        click.echo(f"landed {e.label} ({e.bytes} bytes) from {shown(e.original_name or '')}")
+    for name in result.duplicates:
+        click.echo(f"already landed (same bytes): {shown(name)}")
+    for name, reason in result.refused:
+        click.echo(f"refused {shown(name)}: {reason}")
+    if result.waiting:
+        click.echo(f"{len(result.waiting)} file(s) not complete yet")
+    for x in run_loads(pending).loads if pending else []:
+        click.echo(f"{x['label']}: {x['summary']}")
     events.flush()
 
 
@@ -247,23 +244,23 @@ def load(feed: str, file: Path, no_alert: bool) -> None:
 
     Example: yos load police_outcomes outcomes.csv
     """
-    from flows.steps import Pipeline, new_run_id
+    from flows.run_loads import run_loads
+    from flows.steps import Pipeline
 
     with Pipeline() as p:
         extract = p.land_file(feed, file)
-        result = p.load(extract)
-        p.publish()
-        sent = [] if no_alert or result.status == "already_loaded" else p.alert(new_run_id(), [result])
-    click.echo(f"{file.name} ({extract.label}): {result.summary}")
-    for prob in result.problems:
-        click.echo(f"  {prob.rule_id}: {prob.message}\n    fix: {prob.fix}")
-    if result.rows_quarantined:
+    run = run_loads([extract], alert=not no_alert)
+    (result,) = run.loads
+    click.echo(f"{file.name} ({extract.label}): {result['summary']}")
+    for prob in result["problems"]:
+        click.echo(f"  {prob['rule_id']}: {prob['message']}\n    fix: {prob['fix']}")
+    if result["quarantined"]:
         click.echo(
             f"  see the failing rows: yos sql \"from audit.data_quality where extract_id = '{extract.extract_id}'\""
         )
-    for s in sent:
+    for s in run.alerts:
         click.echo(f"  alert to {s['recipient']}: {s['status']} (copy: {s['copy']})")
-    if result.status == "held_back":
+    if result["status"] == "held_back":
         sys.exit(2)
 
 
@@ -332,17 +329,17 @@ def backfill(feed: str, period_from: object, period_to: object) -> None:
     Example: yos backfill cic_episodes --from 2025-04-01
     """
     from expectations.contract import get_contract
-    from flows.steps import Pipeline, new_run_id
+    from flows.run_loads import run_loads
+    from flows.steps import Pipeline
 
     get_contract(feed)
+    start = period_from.date() if period_from else None  # type: ignore[attr-defined]
+    end = period_to.date() if period_to else None  # type: ignore[attr-defined]
     with Pipeline() as p:
-        start = period_from.date() if period_from else None  # type: ignore[attr-defined]
-        end = period_to.date() if period_to else None  # type: ignore[attr-defined]
-        results = [p.load(e, again=True) for e in p.landed(feed, start, end)]
-        p.publish()
-        p.alert(new_run_id(), results)
-    for r in results:
-        click.echo(f"{r.extract.label}: {r.summary}")
+        extracts = p.landed(feed, start, end)
+    results = run_loads(extracts, again=True).loads if extracts else []
+    for x in results:
+        click.echo(f"{x['label']}: {x['summary']}")
     if not results:
         click.echo(f"no landed extracts of {feed} in that period")
 

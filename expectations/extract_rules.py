@@ -1,12 +1,11 @@
 """Whole-extract checks that need the feed's history: they warn (the rows still load) and are reported to the
-partner with the rest. The ones that hold an extract back (encoding, header drift) live in staging."""
+partner with the rest. The ones that hold an extract back (encoding, header drift) live in staging. The history
+comes as arguments: the warehouse reads it."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-
-import duckdb
 
 
 @dataclass
@@ -23,33 +22,30 @@ HISTORY = 6  # extracts of the feed to compare with
 
 
 def check(
-    con: duckdb.DuckDBPyConnection,
-    feed: str,
     rows: int,
     period: tuple[dt.date | None, dt.date | None],
     kind: str,
+    *,
+    recent_counts: list[int],
+    previous_end: dt.date | None,
 ) -> list[ExtractProblem]:
+    """The warnings for an extract of ``rows`` rows declaring ``period``, given the feed's history: the rows of its
+    last loaded extracts (``recent_counts``, at most :data:`HISTORY`) and the end of the period declared before
+    this one starts (``previous_end``)."""
     problems = []
-    counts = [r[0] for r in con.execute(
-        "select rows_received from audit.loads where feed = ? and status = 'loaded' order by load_id desc limit ?",
-        [feed, HISTORY]).fetchall()]  # fmt: skip
-    if len(counts) >= 3:
-        median = sorted(counts)[len(counts) // 2]
+    if len(recent_counts) >= 3:
+        median = sorted(recent_counts)[len(recent_counts) // 2]
         if median > 0 and (rows < median / 2 or rows > median * 2):
             problems.append(ExtractProblem(
                 "extract.row_count",
-                f"This extract has {rows} rows; the last {len(counts)} extracts had a median of {median}.",
+                f"This extract has {rows} rows; the last {len(recent_counts)} extracts had a median of {median}.",
                 "Check that the export covered the whole period and all records; if the change is real, no action "
                 "is needed.",
                 severity="warning",
             ))  # fmt: skip
     start, _ = period
-    if kind == "delta" and start is not None:
-        previous_end = con.execute(
-            "select max(declared_period_end) from landing.extracts where feed = ? and declared_period_end < ?",
-            [feed, start],
-        ).fetchone()[0]
-        if previous_end is not None and start > previous_end + dt.timedelta(days=1):
+    if kind == "delta" and start is not None and previous_end is not None:
+        if start > previous_end + dt.timedelta(days=1):
             problems.append(ExtractProblem(
                 "extract.period_gap",
                 f"This extract starts on {start:%d %B %Y} but the previous one ended on {previous_end:%d %B %Y}: "

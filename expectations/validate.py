@@ -1,20 +1,20 @@
-"""Validate a staged extract: every rule of its contract, every failing row found and recorded.
+"""Validating a staged extract: the query for every failing row of every rule of its contract, and GX's verdict on
+each rule, which must count the same rows. The warehouse records them (:func:`warehouse.load.validate`).
 
-Row problems go to ``quarantine.row_problems`` (line, rule, column, offending value, message, fix). A row with any
-``error`` problem is quarantined; ``warning`` problems are reported and the row loads. Values of identifier columns
-are never copied into the warehouse: the partner's alert re-reads its own rows from the landed file.
+Each failing row is a row problem (line, rule, column, offending value, message, fix). A row with any ``error``
+problem is quarantined; ``warning`` problems are reported and the row loads. Values of identifier columns are never
+copied into the warehouse: the partner's alert re-reads its own rows from the landed file.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
 
 from expectations.contract import Contract, Rule
 from expectations.sql import sql_literal
-from expectations.suite import run_suite
+from expectations.suite import GxOutcome, run_suite
 
 
 class ValidationMismatch(RuntimeError):
@@ -52,47 +52,15 @@ def _value_expr(contract: Contract, rule: Rule) -> str:
     return " || '; ' || ".join(f"'{c}=' || {one(c)}" for c in rule.columns)
 
 
-def record_malformed(
-    con: duckdb.DuckDBPyConnection,
-    load_id: int,
-    extract_id: str,
-    contract: Contract,
-    partner: str,
-    rejects: list[tuple[int, str]],
-) -> None:
-    if not rejects:
-        return
-    con.executemany(
-        "insert into quarantine.row_problems values (?, ?, ?, ?, ?, 'line.malformed', 'malformed', 'error', "
-        "NULL, NULL, ?, ?)",
-        [
-            [
-                load_id,
-                extract_id,
-                contract.feed,
-                partner,
-                line,
-                MALFORMED.get(kind, f"The line cannot be read ({kind})."),
-                MALFORMED_FIX,
-            ]
-            for line, kind in rejects
-        ],
-    )
+def malformed_problem(kind: str) -> tuple[str, str]:
+    """The message and fix for a line staging could not read (``kind``: DuckDB's name for why)."""
+    return MALFORMED.get(kind, f"The line cannot be read ({kind})."), MALFORMED_FIX
 
 
-def validate(
-    con: duckdb.DuckDBPyConnection,
-    contract: Contract,
-    table: str,
-    *,
-    load_id: int,
-    extract_id: str,
-    partner: str,
-    as_of: dt.date,
-    collection_year: int | None,
-) -> Validation:
-    """Run every rule on ``table`` through GX and record every failing row; the two counts must agree."""
-    rules = contract.rules(as_of, collection_year)
+def failing_rows(contract: Contract, rules: list[Rule], table: str, *, load_id: int, extract_id: str,
+                 partner: str) -> str:  # fmt: skip
+    """The query for every row of ``table`` that fails one of ``rules``, one row per line and rule, in the columns
+    of ``quarantine.row_problems``; identifier values withheld."""
     selects = []
     for rule in rules:
         clause = "QUALIFY" if rule.kind == "unique" else "WHERE"
@@ -102,31 +70,25 @@ def validate(
             f"{sql_literal(', '.join(rule.columns))}, {_value_expr(contract, rule)}, {sql_literal(rule.message)}, "
             f"{sql_literal(rule.fix)} FROM {table} {clause} {rule.fails_when}"
         )
-    con.execute("insert into quarantine.row_problems " + " UNION ALL ".join(selects))
-    counts = dict(
-        con.execute(
-            "select rule_id, count(*) from quarantine.row_problems where load_id = ? group by rule_id",
-            [load_id],
-        ).fetchall()
-    )
+    return " UNION ALL ".join(selects)
 
+
+def gx_verdicts(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    table: str,
+    rules: list[Rule],
+    *,
+    load_id: int,
+    failing_by_rule: dict[str, int],
+) -> list[GxOutcome]:
+    """Run ``rules`` on ``table`` through GX; its count of failing rows for each rule must be the count the rule's
+    own SQL found (``failing_by_rule``), or this raises :class:`ValidationMismatch`."""
     outcomes = run_suite(con, table, rules, suite_name=f"{contract.feed}_v{contract.version}_load{load_id}")
     for o in outcomes:
-        mine = counts.get(o.rule_id, 0)
+        mine = failing_by_rule.get(o.rule_id, 0)
         if o.failing_rows != mine:
             raise ValidationMismatch(
                 f"{o.rule_id}: GX counts {o.failing_rows} failing rows, the rule's SQL finds {mine}"
             )
-    severity = {r.id: r.severity for r in rules}
-    con.executemany(
-        "insert into audit.validation_results values (?, ?, ?, ?, ?, ?)",
-        [[load_id, o.rule_id, severity[o.rule_id], o.expectation, o.success, o.failing_rows] for o in outcomes],
-    )
-    quarantined, warned = con.execute(
-        """select count(distinct line) filter (where severity = 'error'),
-                  count(distinct line) filter (where severity = 'warning' and line not in (
-                      select line from quarantine.row_problems where load_id = $1 and severity = 'error'))
-           from quarantine.row_problems where load_id = $1""",
-        [load_id],
-    ).fetchone()
-    return Validation(rules, quarantined, warned, counts)
+    return outcomes

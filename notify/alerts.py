@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from notify import calendar, reminders
-from notify.send import deliver, escalation_email, resend_failed, send_email
+from notify.send import deliver, escalation_email, record, resend_failed, send_email
 from partnership.config import Config
 from partnership.logs import feed_logger
 from reports.alert import compose
@@ -44,25 +44,12 @@ def alert_partners(
     persistent = problems.escalations(con, cfg.escalate_after_extracts)
     if persistent:
         msg = escalation_email(cfg, persistent)
-        ok, attempts, error = send_email(cfg, msg)
+        delivery = send_email(cfg, msg)
         copy = outbox / run_id / "escalation--yos_data_lead.eml"
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_bytes(bytes(msg))
-        status = "sent" if ok else "failed"
-        con.execute(
-            "insert into audit.alerts values (?, 'yos_data_lead', 'email', ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, cfg.yos_data_lead.email, dt.datetime.now(dt.UTC), status, attempts, len(persistent), error,
-             str(copy)],
-        )  # fmt: skip
         sent.append(
-            {
-                "partner": "yos_data_lead",
-                "channel": "email",
-                "recipient": cfg.yos_data_lead.email,
-                "status": status,
-                "copy": str(copy),
-                "error": error,
-            }
+            record(con, run_id, "yos_data_lead", "email", cfg.yos_data_lead.email, delivery, len(persistent), copy)
         )
     return sent
 

@@ -21,6 +21,7 @@ import duckdb
 import holidays
 
 from expectations.contract import get_contract
+from warehouse import audit, landing
 
 LONDON = ZoneInfo("Europe/London")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -122,15 +123,13 @@ def rule_for(feed: str, calendar: dict) -> DueRule | None:
 def check(con: duckdb.DuckDBPyConnection, feeds: dict[str, str], calendar: dict, now: dt.datetime) -> list[Notice]:
     """Notices due now for ``feeds`` (feed -> partner) that have not been sent yet. Sends nothing."""
     starts = dt.date.fromisoformat(str(calendar.get("starts", "2000-01-01")))
-    sent = {(f, d.astimezone(dt.UTC), k) for f, d, k in con.execute(
-        "select feed, due_at, kind from audit.reminders where status = 'sent'").fetchall()}  # fmt: skip
+    sent = audit.sent_notices(con)
     notices = []
     for feed, partner in feeds.items():
         rule = rule_for(feed, calendar)
         if rule is None:
             continue
-        received = [r[0] for r in con.execute(
-            "select received_at from landing.extracts where feed = ? order by received_at", [feed]).fetchall()]  # fmt: skip
+        received = landing.received_times(con, feed)
         times = [t for t in due_times(rule, starts - dt.timedelta(days=400), now.astimezone(LONDON).date())
                  if t <= now]  # fmt: skip
         if not times:
@@ -154,7 +153,7 @@ def check(con: duckdb.DuckDBPyConnection, feeds: dict[str, str], calendar: dict,
 
 
 def record(con: duckdb.DuckDBPyConnection, notice: Notice, recipient: str, status: str, error: str | None) -> None:
-    con.execute(
-        "insert into audit.reminders values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [notice.partner, notice.feed, notice.due_at, notice.kind, recipient, dt.datetime.now(dt.UTC), status, error],
-    )
+    audit.record_notice(
+        con, partner=notice.partner, feed=notice.feed, due_at=notice.due_at, kind=notice.kind, recipient=recipient,
+        status=status, error=error,
+    )  # fmt: skip

@@ -5,20 +5,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 import email.policy
 import json
 import smtplib
-import time
 from email.message import EmailMessage
 from pathlib import Path
 
 import duckdb
 import httpx
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_incrementing
 
 from partnership.config import Config, ConfigError, Contact, secret_ref
 from reports.alert import Alert
+from warehouse import audit
 
 
 def to_email(cfg: Config, alert: Alert, recipient: str) -> EmailMessage:
@@ -39,51 +39,76 @@ def to_webhook(alert: Alert) -> dict:
                                                                 "problems": alert.problem_count}}  # fmt: skip
 
 
+def _retrying(attempts: int, backoff: float, retry_on: tuple[type[Exception], ...]) -> Retrying:
+    """At most ``attempts`` tries, after ``retry_on`` only, waiting ``backoff`` seconds after the first, twice that
+    after the second, and so on."""
+    return Retrying(
+        retry=retry_if_exception_type(retry_on),
+        stop=stop_after_attempt(attempts),
+        wait=wait_incrementing(start=backoff, increment=backoff),
+        reraise=True,
+    )
+
+
 def send_email(cfg: Config, msg: EmailMessage, attempts: int = 3, backoff: float = 1.0) -> tuple[bool, int, str | None]:
+    """Send ``msg`` by the configured SMTP server; returns whether it went, after how many attempts, and why not."""
     smtp = cfg.smtp
-    error = None
-    for attempt in range(1, attempts + 1):
-        try:
-            with smtplib.SMTP(smtp["host"], smtp["port"], timeout=30) as s:
+    try:
+        for attempt in _retrying(attempts, backoff, (OSError, smtplib.SMTPException)):
+            with attempt, smtplib.SMTP(smtp["host"], smtp["port"], timeout=30) as s:
                 if smtp.get("starttls"):
                     s.starttls()
                 if smtp.get("username"):
                     s.login(str(smtp["username"]), secret_ref(smtp["password"]).resolve())
                 s.send_message(msg)
-            return True, attempt, None
-        except (OSError, smtplib.SMTPException) as e:
-            error = f"{type(e).__name__}: {e}"
-            if attempt < attempts:
-                time.sleep(backoff * attempt)
-    return False, attempts, error
+                return True, attempt.retry_state.attempt_number, None
+    except (OSError, smtplib.SMTPException) as e:
+        return False, attempts, f"{type(e).__name__}: {e}"
+    raise AssertionError("unreachable: an attempt returns or raises")
+
+
+class _Unavailable(Exception):
+    """The webhook's receiver answered 429 or 5xx: worth another try."""
 
 
 def send_webhook(url: str, payload: dict, attempts: int = 3, backoff: float = 1.0) -> tuple[bool, int, str | None]:
-    error = None
-    for attempt in range(1, attempts + 1):
-        try:
-            r = httpx.post(url, json=payload, timeout=30)
-            if r.status_code < 300:
-                return True, attempt, None
-            error = f"HTTP {r.status_code}"
-            if r.status_code < 500 and r.status_code != 429:
-                return False, attempt, error  # the receiver refused it: retrying will not help
-        except httpx.HTTPError as e:
-            error = type(e).__name__  # never the URL: it is a secret
-        if attempt < attempts:
-            time.sleep(backoff * attempt)
-    return False, attempts, error
+    """POST ``payload`` to ``url`` (a secret: never logged or returned); returns whether it went, after how many
+    attempts, and why not. A refusal (4xx but 429) is not retried: retrying will not help."""
+    try:
+        for attempt in _retrying(attempts, backoff, (httpx.HTTPError, _Unavailable)):
+            with attempt:
+                r = httpx.post(url, json=payload, timeout=30)
+                if r.status_code < 300:
+                    return True, attempt.retry_state.attempt_number, None
+                if r.status_code >= 500 or r.status_code == 429:
+                    raise _Unavailable(f"HTTP {r.status_code}")
+                return False, attempt.retry_state.attempt_number, f"HTTP {r.status_code}"
+    except _Unavailable as e:
+        return False, attempts, str(e)
+    except httpx.HTTPError as e:
+        return False, attempts, type(e).__name__  # never the URL: it is a secret
+    raise AssertionError("unreachable: an attempt returns or raises")
 
 
-def _record(con: duckdb.DuckDBPyConnection, run_id: str, partner: str, channel: str, recipient: str, ok: bool,
-            attempts: int, problems: int, error: str | None, copy: Path) -> dict:  # fmt: skip
-    status = "sent" if ok else "failed"
-    con.execute(
-        "insert into audit.alerts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, partner, channel, recipient, dt.datetime.now(dt.UTC), status, attempts, problems, error, str(copy)],
-    )
-    return {"partner": partner, "channel": channel, "recipient": recipient, "status": status, "copy": str(copy),
-            "error": error}  # fmt: skip
+def record(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    partner: str,
+    channel: str,
+    recipient: str,
+    sent: tuple[bool, int, str | None],
+    problems: int,
+    copy: Path,
+) -> dict:
+    """Record one delivery (``sent``: what :func:`send_email` or :func:`send_webhook` returned) in ``audit.alerts``;
+    returns its summary for the caller."""
+    ok, attempts, error = sent
+    audit.record_alert(
+        con, run_id=run_id, partner=partner, channel=channel, recipient=recipient, sent=ok, attempts=attempts,
+        problems=problems, error=error, copy=copy,
+    )  # fmt: skip
+    return {"partner": partner, "channel": channel, "recipient": recipient, "status": "sent" if ok else "failed",
+            "copy": str(copy), "error": error}  # fmt: skip
 
 
 def _webhook_url(contact: Contact) -> str | None:
@@ -103,41 +128,34 @@ def deliver(con: duckdb.DuckDBPyConnection, cfg: Config, alert: Alert, outbox: P
             msg = to_email(cfg, alert, contact.email)
             copy = run_dir / f"{alert.partner.id}--{contact.email.replace('@', '_at_')}.eml"
             copy.write_bytes(bytes(msg))
-            ok, attempts, error = send_email(cfg, msg)
-            records.append(_record(con, alert.run_id, alert.partner.id, "email", contact.email, ok, attempts,
-                                   alert.problem_count, error, copy))  # fmt: skip
+            records.append(record(con, alert.run_id, alert.partner.id, "email", contact.email, send_email(cfg, msg),
+                                  alert.problem_count, copy))  # fmt: skip
         url = _webhook_url(contact)
         if url:
             payload = to_webhook(alert)
             copy = run_dir / f"{alert.partner.id}--webhook-{contact.name.replace(' ', '_')}.json"
             copy.write_text(json.dumps(payload))
-            ok, attempts, error = send_webhook(url, payload)
-            records.append(_record(con, alert.run_id, alert.partner.id, "webhook", f"webhook:{contact.name}", ok,
-                                   attempts, alert.problem_count, error, copy))  # fmt: skip
+            records.append(record(con, alert.run_id, alert.partner.id, "webhook", f"webhook:{contact.name}",
+                                  send_webhook(url, payload), alert.problem_count, copy))  # fmt: skip
     return records
 
 
 def resend_failed(con: duckdb.DuckDBPyConnection, cfg: Config) -> list[dict]:
     """Try again every delivery whose last attempt failed, from its outbox copy."""
-    failed = con.execute(
-        """select run_id, partner, channel, recipient, problems, copy_path from audit.alerts
-           qualify row_number() over (partition by run_id, partner, channel, recipient order by sent_at desc) = 1
-               and status = 'failed'"""
-    ).fetchall()
     records = []
-    for run_id, partner, channel, recipient, count, copy in failed:
-        path = Path(copy)
-        if channel == "email":
-            msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            ok, attempts, error = send_email(cfg, msg)  # type: ignore[arg-type]
+    for failed in audit.failed_deliveries(con):
+        if failed.channel == "email":
+            msg = email.message_from_bytes(failed.copy.read_bytes(), policy=email.policy.default)
+            sent = send_email(cfg, msg)  # type: ignore[arg-type]
         else:
-            name = recipient.removeprefix("webhook:")
-            contact = next((c for c in cfg.partners[partner].contacts if c.name == name), None)
+            name = failed.recipient.removeprefix("webhook:")
+            contact = next((c for c in cfg.partners[failed.partner].contacts if c.name == name), None)
             url = _webhook_url(contact) if contact else None
             if url is None:
                 continue
-            ok, attempts, error = send_webhook(url, json.loads(path.read_text()))
-        records.append(_record(con, run_id, partner, channel, recipient, ok, attempts, count, error, path))
+            sent = send_webhook(url, json.loads(failed.copy.read_text()))
+        records.append(record(con, failed.run_id, failed.partner, failed.channel, failed.recipient, sent,
+                              failed.problems, failed.copy))  # fmt: skip
     return records
 
 

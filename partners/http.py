@@ -17,24 +17,26 @@ import datetime as dt
 import random
 import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, stop_before_delay
 
-from expectations.sql import sql_literal
 from partnership.config import ConfigError, Partner
-from warehouse.landing import Extract, land
+from warehouse import audit
+from warehouse.landing import Extract, FeedError, land, last_validators
 
 
-class FetchError(Exception):
-    """A feed could not be fetched. ``transient`` says whether a later run may succeed without anyone acting."""
+class FetchError(FeedError):
+    """A feed could not be fetched (``partner`` and ``feed`` say which). ``transient`` says whether a later run may
+    succeed without anyone acting."""
 
-    def __init__(self, message: str, *, transient: bool) -> None:
-        super().__init__(message)
+    def __init__(self, detail: str, *, transient: bool, partner: str | None = None, feed: str | None = None) -> None:
+        super().__init__(detail, partner=partner, feed=feed)
         self.transient = transient
 
 
@@ -66,31 +68,21 @@ def _period(header: str | None) -> tuple[dt.date | None, dt.date | None]:
         return None, None
 
 
-def _record(
-    con: duckdb.DuckDBPyConnection,
-    partner: str,
-    feed: str,
-    url: str,
-    attempt: int,
-    started: float,
-    status: int | None,
-    size: int | None,
-    outcome: str,
-    detail: str | None,
-) -> None:
-    values = [partner, feed, url, attempt, status, size, int((time.monotonic() - started) * 1000), outcome, detail]
-    literals = [sql_literal(v) for v in values]
-    # written as literals, not bound (see sql_literal): a 304 is recorded without importing pandas
-    con.execute(f"insert into audit.fetches values ({', '.join(literals[:4])}, now(), {', '.join(literals[4:])})")
+def _backoff(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    """Exponential backoff with jitter, or the server's ``Retry-After`` when it gives one; capped either way."""
 
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        retry_after = error.retry_after if isinstance(error, _Retry) else None
+        if retry_after:
+            try:
+                return min(float(retry_after), policy.max_wait_seconds)
+            except ValueError:
+                pass
+        backoff = policy.backoff_seconds * 2 ** (state.attempt_number - 1) * (1 + random.random())
+        return min(backoff, policy.max_wait_seconds)
 
-def _wait(policy: RetryPolicy, attempt: int, retry_after: str | None) -> float:
-    if retry_after:
-        try:
-            return min(float(retry_after), policy.max_wait_seconds)
-        except ValueError:
-            pass
-    return min(policy.backoff_seconds * 2 ** (attempt - 1) * (1 + random.random()), policy.max_wait_seconds)
+    return wait
 
 
 def client_for(partner: Partner, policy: RetryPolicy) -> httpx.Client:
@@ -106,8 +98,8 @@ def _tls_context(
     ca_bundle: str | None, client: tuple[str, str] | None, stamps: tuple[int | None, ...]
 ) -> ssl.SSLContext:
     """One TLS context per CA bundle and client certificate (mutual TLS) as the files are now (``stamps``: their
-    modification times, so a replaced certificate is read again). Building a context reads every system CA: 35 ms
-    each, 0.46 s for a night of 13 feeds with nothing new."""
+    modification times, so a replaced certificate is read again). Building a context reads every system CA, which
+    is slow enough to matter on a night with nothing new (measured: bench/NOTES.md)."""
     context = ssl.create_default_context(cafile=ca_bundle)  # system CAs unless a bundle is given
     if client is not None:
         context.load_cert_chain(*client)
@@ -120,7 +112,7 @@ def _auth_headers(partner: Partner, feed: str) -> dict[str, str]:
     try:
         secret = partner.token.resolve()
     except ConfigError as e:
-        raise FetchError(f"{partner.id}/{feed}: no credential: {e}", transient=False) from e
+        raise FetchError(f"no credential: {e}", transient=False, partner=partner.id, feed=feed) from e
     if partner.auth_type == "bearer":
         return {"Authorization": f"Bearer {secret}"}
     return {partner.api_key_header: secret}
@@ -130,25 +122,31 @@ def _check_response(partner: Partner, feed: str, r: httpx.Response) -> None:
     if r.status_code in (401, 403):
         where = partner.token.describe() if partner.token else f"the client certificate {partner.client_cert}"
         raise FetchError(
-            f"{partner.id}/{feed}: the partner refused the credential ({r.status_code}); check {where}",
+            f"the partner refused the credential ({r.status_code}); check {where}",
             transient=False,
+            partner=partner.id,
+            feed=feed,
         )
     if r.status_code == 429 or r.status_code >= 500:
         raise _Retry(r.status_code, f"HTTP {r.status_code}", r.headers.get("Retry-After"))
     if r.status_code != 200:
-        raise FetchError(f"{partner.id}/{feed}: unexpected HTTP {r.status_code}", transient=False)
+        raise FetchError(f"unexpected HTTP {r.status_code}", transient=False, partner=partner.id, feed=feed)
     ctype, _, params = r.headers.get("Content-Type", "").partition(";")
     ctype = ctype.strip().lower()
     if ctype not in ACCEPTED_TYPES:
         raise FetchError(
-            f"{partner.id}/{feed}: the endpoint answered with {ctype or 'no content type'}, not CSV; nothing was "
-            "landed",
+            f"the endpoint answered with {ctype or 'no content type'}, not CSV; nothing was landed",
             transient=True,
+            partner=partner.id,
+            feed=feed,
         )
     charset = params.strip().lower().removeprefix("charset=").strip('"') if "charset=" in params.lower() else ""
     if charset and charset not in ("utf-8", "utf8"):
         raise FetchError(
-            f"{partner.id}/{feed}: the endpoint declares charset {charset}; extracts must be UTF-8", transient=False
+            f"the endpoint declares charset {charset}; extracts must be UTF-8",
+            transient=False,
+            partner=partner.id,
+            feed=feed,
         )
 
 
@@ -163,9 +161,10 @@ def _pages(
             size += len(chunk)
             if size > partner.max_bytes:
                 raise FetchError(
-                    f"{partner.id}/{feed}: the extract is larger than the limit of {partner.max_bytes} bytes; "
-                    "nothing was landed",
+                    f"the extract is larger than the limit of {partner.max_bytes} bytes; nothing was landed",
                     transient=False,
+                    partner=partner.id,
+                    feed=feed,
                 )
             if head is None:
                 yield chunk
@@ -179,7 +178,9 @@ def _pages(
                 yield head
             else:
                 if line.strip().removeprefix(b"\xef\xbb\xbf") != header:
-                    raise FetchError(f"{partner.id}/{feed}: page {page} has a different header", transient=True)
+                    raise FetchError(
+                        f"page {page} has a different header", transient=True, partner=partner.id, feed=feed
+                    )
                 if rest:
                     yield rest
             head = None
@@ -195,6 +196,10 @@ def _pages(
         _check_response(partner, feed, response)
 
 
+# What a retry can cure: connection refused or reset, timeout, a body cut off before its promised length, 429, 5xx
+TRANSIENT = (httpx.TransportError, httpx.DecodingError, _Retry)
+
+
 def fetch(
     con: duckdb.DuckDBPyConnection,
     data_dir: Path,
@@ -208,49 +213,72 @@ def fetch(
     policy = policy or RetryPolicy()
     url = partner.feed_url(feed)
     headers = {"Accept": "text/csv", **_auth_headers(partner, feed)}
-    last = con.execute(
-        f"select etag, last_modified from landing.extracts where feed = {sql_literal(feed)} and (etag is not null "
-        "or last_modified is not null) order by received_at desc limit 1"
-    ).fetchone()
-    if last and last[0]:
-        headers["If-None-Match"] = last[0]
-    if last and last[1]:
-        headers["If-Modified-Since"] = last[1]
+    etag, last_modified = last_validators(con, feed)
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
     own = client is None
     client = client or client_for(partner, policy)
-    began = time.monotonic()
+    retrying = Retrying(
+        retry=retry_if_exception_type(TRANSIENT),
+        stop=stop_after_attempt(policy.attempts) | stop_before_delay(policy.max_total_seconds),
+        wait=_backoff(policy),
+        reraise=True,
+    )
+    attempt = 0
     try:
-        for attempt in range(1, policy.attempts + 1):
-            started = time.monotonic()
-            try:
-                with client.stream("GET", url, headers=headers) as r:
-                    if r.status_code == 304:
-                        _record(con, partner.id, feed, url, attempt, started, 304, 0, "unchanged", None)
-                        return None
-                    try:
-                        _check_response(partner, feed, r)
-                    except FetchError as e:
-                        _record(con, partner.id, feed, url, attempt, started, r.status_code, None, "failed", str(e))
-                        raise
-                    extract = land(
-                        con, data_dir, feed=feed, partner=partner.id, chunks=_pages(client, r, partner, feed, headers),
-                        source=url, original_name=f"{feed}.csv", period=_period(r.headers.get("X-Extract-Period")),
-                        kind=r.headers.get("X-Extract-Kind") or None, etag=r.headers.get("ETag"),
-                        last_modified=r.headers.get("Last-Modified"),
-                    )  # fmt: skip
-                    _record(con, partner.id, feed, url, attempt, started, 200, extract.bytes, "landed",
-                            extract.extract_id)  # fmt: skip
-                    return extract
-            except (httpx.TransportError, httpx.DecodingError, _Retry) as e:
-                # connection refused or reset, timeout, a body cut off before its promised length, 429 or 5xx
-                status = e.status if isinstance(e, _Retry) else None
-                detail = e.detail if isinstance(e, _Retry) else type(e).__name__
-                _record(con, partner.id, feed, url, attempt, started, status, None, "retry", detail)
-                wait = _wait(policy, attempt, e.retry_after if isinstance(e, _Retry) else None)
-                if attempt == policy.attempts or time.monotonic() - began + wait > policy.max_total_seconds:
-                    raise FetchError(f"{partner.id}/{feed}: {detail} after {attempt} attempts", transient=True) from e
-                time.sleep(wait)
-        raise AssertionError("unreachable")
+        for trying in retrying:
+            with trying:
+                attempt = trying.retry_state.attempt_number
+                return _attempt(con, data_dir, client, partner, feed, url, headers, attempt)
+    except TRANSIENT as e:
+        detail = e.detail if isinstance(e, _Retry) else type(e).__name__
+        raise FetchError(f"{detail} after {attempt} attempts", transient=True, partner=partner.id, feed=feed) from e
     finally:
         if own:
             client.close()
+    raise AssertionError("unreachable: an attempt returns or raises")
+
+
+def _attempt(
+    con: duckdb.DuckDBPyConnection,
+    data_dir: Path,
+    client: httpx.Client,
+    partner: Partner,
+    feed: str,
+    url: str,
+    headers: dict[str, str],
+    attempt: int,
+) -> Extract | None:
+    """One request (and its pages), recorded in ``audit.fetches`` whatever its outcome."""
+    started = time.monotonic()
+
+    def record(status: int | None, size: int | None, outcome: str, detail: str | None) -> None:
+        audit.record_fetch(
+            con, partner=partner.id, feed=feed, url=url, attempt=attempt, status=status, size=size,
+            duration_ms=int((time.monotonic() - started) * 1000), outcome=outcome, detail=detail,
+        )  # fmt: skip
+
+    try:
+        with client.stream("GET", url, headers=headers) as r:
+            if r.status_code == 304:
+                record(304, 0, "unchanged", None)
+                return None
+            try:
+                _check_response(partner, feed, r)
+            except FetchError as e:
+                record(r.status_code, None, "failed", str(e))
+                raise
+            extract = land(
+                con, data_dir, feed=feed, partner=partner.id, chunks=_pages(client, r, partner, feed, headers),
+                source=url, original_name=f"{feed}.csv", period=_period(r.headers.get("X-Extract-Period")),
+                kind=r.headers.get("X-Extract-Kind") or None, etag=r.headers.get("ETag"),
+                last_modified=r.headers.get("Last-Modified"),
+            )  # fmt: skip
+            record(200, extract.bytes, "landed", extract.extract_id)
+            return extract
+    except TRANSIENT as e:
+        record(e.status if isinstance(e, _Retry) else None, None, "retry",
+               e.detail if isinstance(e, _Retry) else type(e).__name__)  # fmt: skip
+        raise

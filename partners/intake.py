@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from partnership.config import Config
+from warehouse import landing
 from warehouse.landing import Extract, land_file
 
 IN_PROGRESS = (".part", ".tmp", ".partial", ".filepart", ".crdownload")
@@ -66,8 +67,7 @@ def scan(con: duckdb.DuckDBPyConnection, data_dir: Path, cfg: Config, settle_sec
     for partner in cfg.partners.values():
         folder = data_dir / "intake" / partner.id
         folder.mkdir(parents=True, exist_ok=True)
-        seen = {n: (s, m) for n, s, m in con.execute(
-            "select name, size, mtime_ns from landing.intake_seen where partner = ?", [partner.id]).fetchall()}  # fmt: skip
+        seen = landing.intake_seen(con, partner.id)
         for entry in os.scandir(folder):
             name = entry.name
             if name.startswith(".") or name.lower().endswith(IN_PROGRESS):
@@ -84,10 +84,7 @@ def scan(con: duckdb.DuckDBPyConnection, data_dir: Path, cfg: Config, settle_sec
                 continue
             st = entry.stat(follow_symlinks=False)
             if now - st.st_mtime < settle_seconds or seen.get(name) != (st.st_size, st.st_mtime_ns):
-                con.execute(
-                    "insert or replace into landing.intake_seen values (?, ?, ?, ?)",
-                    [partner.id, name, st.st_size, st.st_mtime_ns],
-                )
+                landing.note_intake(con, partner.id, name, st.st_size, st.st_mtime_ns)
                 result.waiting.append(name)
                 continue
             m = PERIOD.search(name)
@@ -95,7 +92,7 @@ def scan(con: duckdb.DuckDBPyConnection, data_dir: Path, cfg: Config, settle_sec
             extract = land_file(con, data_dir, feed=feed, partner=partner.id, path=Path(entry.path),
                                 source=f"intake:{shown(name)}", period=period)  # fmt: skip
             os.unlink(entry.path)  # its bytes are in the landing zone now
-            con.execute("delete from landing.intake_seen where partner = ? and name = ?", [partner.id, name])
+            landing.forget_intake(con, partner.id, name)
             if extract.is_new:
                 result.landed.append(extract)
             else:

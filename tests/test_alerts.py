@@ -96,7 +96,7 @@ def test_a_100_percent_bad_extract_loads_nothing_and_says_why(pipeline: Pipeline
 def test_an_alert_lists_a_bounded_number_of_problems_and_says_how_many_more(
     pipeline: Pipeline, tmp_path: Path, mail, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A national-size extract with a systematic fault once made a 46 MB alert that mail servers refuse (SMTP 552).
+    # A national-size extract with a systematic fault once made an alert too large for mail servers to accept.
     import reports.alert as compose
 
     monkeypatch.setattr(compose, "ATTACHED_PROBLEMS", 20)
@@ -139,9 +139,7 @@ def test_webhooks_reach_a_real_receiver_and_never_log_their_url(
 def test_a_failed_delivery_is_recorded_kept_and_resent_next_run(
     pipeline: Pipeline, tmp_path: Path, monkeypatch
 ) -> None:
-    import notify.send as send
-
-    monkeypatch.setattr(send.time, "sleep", lambda s: None)
+    monkeypatch.setattr("time.sleep", lambda s: None)  # the retries' waits (tenacity sleeps by time.sleep)
     pipeline.cfg = dataclasses.replace(pipeline.cfg, smtp={"host": "127.0.0.1", "port": 9})  # nobody listens
     sent = run(pipeline, tmp_path, "one.csv", [{"outcome_id": "A", "sex": "X"}])
     assert [(s["status"], Path(s["copy"]).exists()) for s in sent] == [("failed", True)]

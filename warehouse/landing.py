@@ -1,6 +1,7 @@
 """The landing zone: the only way data enters. Every received extract is kept unchanged, content-addressed by its
 SHA-256 under ``<data>/landing/<feed>/<sha256>.csv``, with a manifest row in ``landing.extracts``. Anything
-downstream can be rebuilt from here."""
+downstream can be rebuilt from here. The intake folder's note of files not yet complete (``landing.intake_seen``)
+is kept here too."""
 
 from __future__ import annotations
 
@@ -14,7 +15,21 @@ from pathlib import Path
 
 import duckdb
 
+from expectations.sql import sql_literal
+
 CHUNK = 1 << 20
+
+
+class FeedError(Exception):
+    """A stage's failure about one partner's feed (and extract, when known), named in the message as
+    ``partner/feed[/extract]: detail`` and carried as attributes, so a caller never parses the message."""
+
+    def __init__(
+        self, detail: str, *, partner: str | None = None, feed: str | None = None, extract_id: str | None = None
+    ) -> None:
+        where = "/".join(p for p in (partner, feed, extract_id) if p)
+        super().__init__(f"{where}: {detail}" if where else detail)
+        self.partner, self.feed, self.extract_id = partner, feed, extract_id
 
 
 @dataclass(frozen=True)
@@ -210,3 +225,44 @@ def landed(
         [feed, period_from, period_to],
     ).fetchall()
     return [_from_row(data_dir, r) for r in rows]
+
+
+def last_validators(con: duckdb.DuckDBPyConnection, feed: str) -> tuple[str | None, str | None]:
+    """The ``ETag`` and ``Last-Modified`` of the latest extract of ``feed`` that had either, for a conditional
+    request; (None, None) when none had."""
+    # a literal, not bound (see sql_literal): this runs for every feed on a night with nothing new
+    row = con.execute(
+        f"select etag, last_modified from landing.extracts where feed = {sql_literal(feed)} and (etag is not null "
+        "or last_modified is not null) order by received_at desc limit 1"
+    ).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def received_times(con: duckdb.DuckDBPyConnection, feed: str) -> list[dt.datetime]:
+    """When each extract of ``feed`` arrived, oldest first."""
+    return [r[0] for r in con.execute(
+        "select received_at from landing.extracts where feed = ? order by received_at", [feed]).fetchall()]  # fmt: skip
+
+
+def previous_period_end(con: duckdb.DuckDBPyConnection, feed: str, before: dt.date | None) -> dt.date | None:
+    """The latest declared period end of ``feed`` before ``before`` (None when ``before`` is)."""
+    if before is None:
+        return None
+    return con.execute(
+        "select max(declared_period_end) from landing.extracts where feed = ? and declared_period_end < ?",
+        [feed, before],
+    ).fetchone()[0]
+
+
+def intake_seen(con: duckdb.DuckDBPyConnection, partner: str) -> dict[str, tuple[int, int]]:
+    """Files of ``partner``'s intake folder seen at an earlier scan: name -> (size, mtime_ns) then."""
+    return {n: (s, m) for n, s, m in con.execute(
+        "select name, size, mtime_ns from landing.intake_seen where partner = ?", [partner]).fetchall()}  # fmt: skip
+
+
+def note_intake(con: duckdb.DuckDBPyConnection, partner: str, name: str, size: int, mtime_ns: int) -> None:
+    con.execute("insert or replace into landing.intake_seen values (?, ?, ?, ?)", [partner, name, size, mtime_ns])
+
+
+def forget_intake(con: duckdb.DuckDBPyConnection, partner: str, name: str) -> None:
+    con.execute("delete from landing.intake_seen where partner = ? and name = ?", [partner, name])

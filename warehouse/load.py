@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 import duckdb
 
 from expectations import extract_rules
-from expectations.contract import collection_year_of, get_contract
+from expectations.contract import Contract, collection_year_of, get_contract
 from expectations.extract_rules import ExtractProblem
-from expectations.validate import record_malformed, validate
-from warehouse import loading, problems, staging
-from warehouse.landing import Extract
+from expectations.validate import Validation, failing_rows, gx_verdicts
+from warehouse import audit, landing, loading, problems, staging
+from warehouse.landing import Extract, FeedError
 from warehouse.pseudonymise import install as install_pseudonym
 
 
-class AccountingError(RuntimeError):
+class AccountingError(FeedError, RuntimeError):
     """Rows received did not equal rows loaded plus rows quarantined: nothing was committed."""
 
 
@@ -65,15 +65,28 @@ def _count_data_lines(extract: Extract) -> int:
     return max(lines - 1, 0)
 
 
-def _record_extract_problems(
-    con: duckdb.DuckDBPyConnection, load_id: int, extract: Extract, found: list[ExtractProblem]
-) -> None:
-    if found:
-        con.executemany(
-            "insert into audit.extract_problems values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [[load_id, extract.extract_id, extract.feed, extract.partner, p.rule_id, p.severity, p.message, p.fix]
-             for p in found],
-        )  # fmt: skip
+def validate(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    table: str,
+    *,
+    load_id: int,
+    extract_id: str,
+    partner: str,
+    as_of: dt.date,
+    collection_year: int | None,
+) -> Validation:
+    """Run every rule on ``table`` through GX and record every failing row; the two counts must agree."""
+    rules = contract.rules(as_of, collection_year)
+    query = failing_rows(contract, rules, table, load_id=load_id, extract_id=extract_id, partner=partner)
+    counts = problems.quarantine(con, load_id, query)
+    outcomes = gx_verdicts(con, contract, table, rules, load_id=load_id, failing_by_rule=counts)
+    severity = {r.id: r.severity for r in rules}
+    audit.record_validation_results(
+        con, load_id, [(o.rule_id, severity[o.rule_id], o.expectation, o.success, o.failing_rows) for o in outcomes]
+    )
+    quarantined, warned = problems.quarantined_and_warned(con, load_id)
+    return Validation(rules, quarantined, warned, counts)
 
 
 def load_extract(
@@ -88,45 +101,29 @@ def load_extract(
     """Stage, validate and load one landed extract. Idempotent: an extract already loaded is not loaded again,
     unless ``again`` (a backfill), and then its unchanged rows add nothing."""
     contract = get_contract(extract.feed)
-    done = con.execute(
-        "select load_id from audit.loads where extract_id = ? and status in ('loaded', 'held_back')",
-        [extract.extract_id],
-    ).fetchone()
-    if done and not again:
-        logger.info("extract %s was loaded before (load %s): nothing to do", extract.label, done[0])
-        return LoadResult(extract, done[0], "already_loaded")
+    done = audit.finished_load(con, extract.extract_id)
+    if done is not None and not again:
+        logger.info("extract %s was loaded before (load %s): nothing to do", extract.label, done)
+        return LoadResult(extract, done, "already_loaded")
 
-    load_id = con.execute("select coalesce(max(load_id), 0) + 1 from audit.loads").fetchone()[0]  # one writer
     received_on = extract.received_at.date()
     year = None
     if contract.collection_year:
         year = collection_year_of(extract.declared_period_end or received_on)
-    con.execute(
-        "insert into audit.loads (load_id, extract_id, feed, partner, started_at, status, contract_version, "
-        "collection_year, pseudonym_key_version) values (?, ?, ?, ?, ?, 'failed', ?, ?, ?)",
-        [
-            load_id,
-            extract.extract_id,
-            extract.feed,
-            extract.partner,
-            dt.datetime.now(dt.UTC),
-            contract.version,
-            year,
-            pseudonym_key_version,
-        ],
-    )
+    load_id = audit.start_load(
+        con, extract, contract_version=contract.version, collection_year=year,
+        pseudonym_key_version=pseudonym_key_version,
+    )  # fmt: skip
 
     # Stage: can the file be read as this feed at all?
     staged = staging.stage(con, contract, extract.path, load_id)
     if staged.held_back:
         received = _count_data_lines(extract)
         con.execute("begin")
-        _record_extract_problems(con, load_id, extract, staged.problems)
+        audit.record_extract_problems(con, load_id, extract, staged.problems)
         problems.update(con, load_id, extract.partner, extract.feed, held_back=True)
-        con.execute(
-            "update audit.loads set status = 'held_back', finished_at = ?, rows_received = ?, rows_loaded = 0, "
-            "rows_quarantined = 0, message = ? where load_id = ?",
-            [dt.datetime.now(dt.UTC), received, "; ".join(p.rule_id for p in staged.problems), load_id],
+        audit.finish_held_back(
+            con, load_id, rows_received=received, message="; ".join(p.rule_id for p in staged.problems)
         )
         con.execute("commit")
         logger.warning(
@@ -139,7 +136,7 @@ def load_extract(
     try:
         con.execute("begin")
         # Validate: every rule, every failing row.
-        record_malformed(con, load_id, extract.extract_id, contract, extract.partner, staged.rejects)
+        problems.record_malformed(con, load_id, extract.extract_id, contract.feed, extract.partner, staged.rejects)
         checked = validate(
             con,
             contract,
@@ -152,13 +149,13 @@ def load_extract(
         )
         received = staged.rows_staged + staged.malformed_lines
         warnings = extract_rules.check(
-            con,
-            contract.feed,
             received,
             (extract.declared_period_start, extract.declared_period_end),
             extract.declared_kind or contract.kind,
+            recent_counts=audit.recent_row_counts(con, contract.feed, extract_rules.HISTORY),
+            previous_end=landing.previous_period_end(con, contract.feed, extract.declared_period_start),
         )
-        _record_extract_problems(con, load_id, extract, warnings)
+        audit.record_extract_problems(con, load_id, extract, warnings)
         # Load: the rest, pseudonymised and minimised, as versions.
         install_pseudonym(con, pseudonym_key)
         loaded = loading.load(
@@ -171,25 +168,15 @@ def load_extract(
         )
         if received != loaded.rows_loaded + checked.quarantined_lines:
             raise AccountingError(
-                f"{extract.label}: {received} rows received but {loaded.rows_loaded} loaded + "
-                f"{checked.quarantined_lines} quarantined"
-            )
+                f"{received} rows received but {loaded.rows_loaded} loaded + {checked.quarantined_lines} quarantined",
+                partner=extract.partner, feed=extract.feed, extract_id=extract.extract_id,
+            )  # fmt: skip
         problems.update(con, load_id, extract.partner, extract.feed, held_back=False)
-        con.execute(
-            """update audit.loads set status = 'loaded', finished_at = ?, rows_received = ?, rows_loaded = ?,
-               rows_quarantined = ?, rows_with_warnings = ?, versions_added = ?, versions_replaced = ?
-               where load_id = ?""",
-            [
-                dt.datetime.now(dt.UTC),
-                received,
-                loaded.rows_loaded,
-                checked.quarantined_lines,
-                checked.warned_lines,
-                loaded.versions_added,
-                loaded.versions_replaced,
-                load_id,
-            ],
-        )
+        audit.finish_loaded(
+            con, load_id, rows_received=received, rows_loaded=loaded.rows_loaded,
+            rows_quarantined=checked.quarantined_lines, rows_with_warnings=checked.warned_lines,
+            versions_added=loaded.versions_added, versions_replaced=loaded.versions_replaced,
+        )  # fmt: skip
         con.execute("commit")
     except Exception:
         con.execute("rollback")

@@ -1,13 +1,18 @@
 """The problem lifecycle: each distinct problem (partner, feed, rule, column) is opened when first seen, re-checked
 on every later extract of that feed, and closed when an extract no longer shows it. A held-back extract can only
 speak for whole-extract rules, so it never closes a row-level problem. Alerts mark each problem new, still failing
-since a date, or fixed; problems that persist past a configured number of extracts are escalated."""
+since a date, or fixed; problems that persist past a configured number of extracts are escalated.
+
+The rows behind them are here too: ``quarantine.row_problems``, one row per failing line and rule (the failing-row
+SQL comes from the contract, :mod:`expectations.validate`), never an identifier's value."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import duckdb
+
+from expectations.validate import malformed_problem
 
 
 def update(con: duckdb.DuckDBPyConnection, load_id: int, partner: str, feed: str, held_back: bool) -> None:
@@ -59,3 +64,97 @@ def escalations(con: duckdb.DuckDBPyConnection, after_extracts: int) -> list[tup
     ).fetchall()
     con.execute(f"update quarantine.problems set escalated_at = now() where {due}")
     return rows
+
+
+# quarantine.row_problems
+
+
+def record_malformed(
+    con: duckdb.DuckDBPyConnection,
+    load_id: int,
+    extract_id: str,
+    feed: str,
+    partner: str,
+    rejects: list[tuple[int, str]],
+) -> None:
+    """A ``line.malformed`` problem for each line staging could not read (``rejects``: line and DuckDB's kind)."""
+    if not rejects:
+        return
+    con.executemany(
+        "insert into quarantine.row_problems values (?, ?, ?, ?, ?, 'line.malformed', 'malformed', 'error', "
+        "NULL, NULL, ?, ?)",
+        [[load_id, extract_id, feed, partner, line, *malformed_problem(kind)] for line, kind in rejects],
+    )
+
+
+def quarantine(con: duckdb.DuckDBPyConnection, load_id: int, failing_rows: str) -> dict[str, int]:
+    """Record the rows the query ``failing_rows`` finds (in ``quarantine.row_problems``' columns); returns every
+    problem of load ``load_id`` counted by rule."""
+    con.execute("insert into quarantine.row_problems " + failing_rows)
+    return dict(
+        con.execute(
+            "select rule_id, count(*) from quarantine.row_problems where load_id = ? group by rule_id", [load_id]
+        ).fetchall()
+    )
+
+
+def quarantined_and_warned(con: duckdb.DuckDBPyConnection, load_id: int) -> tuple[int, int]:
+    """Lines of load ``load_id`` with an error (quarantined), and lines with only warnings (loaded)."""
+    return con.execute(
+        """select count(distinct line) filter (where severity = 'error'),
+                  count(distinct line) filter (where severity = 'warning' and line not in (
+                      select line from quarantine.row_problems where load_id = $1 and severity = 'error'))
+           from quarantine.row_problems where load_id = $1""",
+        [load_id],
+    ).fetchone()
+
+
+def row_problems(con: duckdb.DuckDBPyConnection, load_id: int, limit: int) -> list[tuple]:
+    """The first ``limit`` (line, rule, severity, column, message, fix) of load ``load_id``, by line."""
+    return con.execute(
+        "select line, rule_id, severity, column_name, message, fix from quarantine.row_problems "
+        "where load_id = ? order by line, rule_id limit ?",
+        [load_id, limit],
+    ).fetchall()
+
+
+def by_rule(con: duckdb.DuckDBPyConnection, load_id: int) -> list[tuple]:
+    """(rule, severity, column, message, fix, rows, first 12 lines) of load ``load_id``, errors first."""
+    return con.execute(
+        """select rule_id, severity, any_value(column_name), any_value(message), any_value(fix),
+                  count(*), list(line order by line)[1:12]
+           from quarantine.row_problems where load_id = ? group by rule_id, severity
+           order by severity, count(*) desc""",
+        [load_id],
+    ).fetchall()
+
+
+def malformed_lines(con: duckdb.DuckDBPyConnection, load_id: int) -> int:
+    return con.execute(
+        "select count(*) from quarantine.row_problems where load_id = ? and rule_id = 'line.malformed'", [load_id]
+    ).fetchone()[0]
+
+
+# quarantine.problems, as alerts read them
+
+
+def seen_in(
+    con: duckdb.DuckDBPyConnection, partner: str, feed: str, rule_id: str, column: str, load_id: int
+) -> tuple[int, dt.datetime, int] | None:
+    """(opened load, opened at, extracts seen) of the problem load ``load_id`` last saw, if it saw it."""
+    return con.execute(
+        """select opened_load, opened_at, extracts_seen from quarantine.problems
+           where partner = ? and feed = ? and rule_id = ? and column_name = ? and last_seen_load = ?
+           order by opened_load desc limit 1""",
+        [partner, feed, rule_id, column, load_id],
+    ).fetchone()
+
+
+def fixed_by(con: duckdb.DuckDBPyConnection, partner: str, load_ids: list[int]) -> list[tuple]:
+    """(feed, rule, column, opened at) of ``partner``'s problems that one of ``load_ids`` closed."""
+    marks = ", ".join("?" * len(load_ids))
+    return con.execute(
+        f"""select feed, rule_id, column_name, opened_at from quarantine.problems
+            where partner = ? and closed_load in ({marks}) order by feed, rule_id""",
+        [partner, *load_ids],
+    ).fetchall()

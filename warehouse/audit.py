@@ -95,6 +95,24 @@ def finish_loaded(
     )  # fmt: skip
 
 
+def load_count(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select count(*) from audit.loads").fetchone()[0]
+
+
+def latest_load(con: duckdb.DuckDBPyConnection) -> tuple[int | None, dt.datetime | None]:
+    """The newest load's id and when the last load finished (the loader's file or the published copy)."""
+    return con.execute("select max(load_id), max(finished_at) from audit.loads").fetchone()
+
+
+def latest_per_feed(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, int, int, int, str]]:
+    """(partner, feed, status, rows received, loaded, quarantined, extract) of each feed's latest load."""
+    return con.execute(
+        """select partner, feed, status, rows_received, rows_loaded, rows_quarantined, extract_id
+           from audit.loads qualify row_number() over (partition by feed order by load_id desc) = 1
+           order by partner, feed"""
+    ).fetchall()
+
+
 def recent_row_counts(con: duckdb.DuckDBPyConnection, feed: str, extracts: int) -> list[int]:
     """Rows received by the last ``extracts`` loaded extracts of ``feed``, newest first."""
     return [r[0] for r in con.execute(

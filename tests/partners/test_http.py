@@ -99,8 +99,9 @@ def test_an_unchanged_extract_costs_one_304(pipeline, server, police) -> None:
 
 
 def test_a_night_with_nothing_new_does_not_import_pandas(pipeline, server, police) -> None:
-    # Binding a Python parameter makes DuckDB import pandas (0.4 s); the 304 path and the escalation check, which
-    # run every night, write their values as literals instead. A fresh process, as `yos run nightly` is.
+    # Binding a Python parameter makes DuckDB import pandas (measured: bench/NOTES.md); the 304 path and the
+    # escalation check, which run every night, write their values as literals instead. A fresh process, as `yos run
+    # nightly` is.
     assert pull(pipeline, police) is not None
     pipeline.close()
     code = f"""

@@ -1,22 +1,23 @@
 """Publishing: build the analysts' file and swap it in atomically.
 
 The published file ``<data>/yos.duckdb`` holds only pseudonymised data and views: the history tables, the
-``core`` views of current rows (as at any load), the SQL models in ``transforms/`` (``conformed`` then ``kpi``),
-audit figures without row values, and a ``catalog`` of every view and column. It is built as ``yos.next.duckdb``,
-checkpointed, and renamed over the live file: an analyst who has the old file open keeps a consistent view, a new
-connection sees the new data, and nobody ever sees a half-built file. The previous file is kept as
-``yos.prev.duckdb`` for rollback.
+``core`` views of current rows (as at any load), the SQL models in ``transforms/`` (in the order of the inputs each
+declares in the YAML beside it), audit figures without row values, and a ``catalog`` of every view and column. It
+is built as ``yos.next.duckdb``, checkpointed, and renamed over the live file: an analyst who has the old file open
+keeps a consistent view, a new connection sees the new data, and nobody ever sees a half-built file. The previous
+file is kept as ``yos.prev.duckdb`` for rollback.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from expectations.contract import all_contracts
+from expectations.contract import all_contracts, load_yaml
 from expectations.sql import sql_literal
 from warehouse import disclosure
 from warehouse.db import any_row_order, memory_share
@@ -25,24 +26,25 @@ from warehouse.loading import ensure_table, stored_columns
 TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
 LAYERS = ("conformed", "kpi", "audit")
 # Models computed once per publish and stored, so that an analyst's query (and the board pack) reads a table, not
-# a chain of joins over every row (bench/: each kpi view under a second at national scale). In dependency order;
-# "kpi.*" is every kpi view, kpi.measures last. Set as_at_load and each reads its live definition instead.
-# conformed.kpi_caseload is read by six kpi views (twice by kpi.health_needs, which at national size ran out of
-# memory computing it twice at once under a cap of 896 MB). conformed.outcomes and conformed.disposals: read live,
-# their core views' estimated sizes (a fifth of the rows) made kpi.disproportionality hash the wrong side of its
-# joins and run out of memory at national size under caps of 1.2 and 2 GB; conformed.children reads them, stored.
+# a chain of joins over every row (each kpi view then answers quickly at national scale; measured: bench/NOTES.md).
+# In dependency order; "kpi.*" is every kpi view, kpi.measures last. Set as_at_load and each reads its live
+# definition instead. conformed.kpi_caseload is read by six kpi views (twice by kpi.health_needs, which at national
+# size ran out of memory computing it twice at once under the default cap). conformed.outcomes and
+# conformed.disposals: read live, their core views' estimated sizes (far below the real ones) made
+# kpi.disproportionality hash the wrong side of its joins and run out of memory at national size, even under caps
+# well above the default (measured: bench/NOTES.md); conformed.children reads them, stored.
 MATERIALISED = ("conformed.child_identifiers", "conformed.outcomes", "conformed.disposals", "conformed.children",
                 "conformed.proven_outcomes",
                 "conformed.reoffending_members", "conformed.reoffending_cohorts", "conformed.kpi_caseload",
                 "kpi.*")  # fmt: skip
 # Publishing runs under this share of the loader's DuckDB cap. The cap bounds DuckDB's buffers, not all it
-# allocates, and the stored models overshoot it more than loading does: at national size under 896 MB they took
-# (c)'s peak RSS to 1,500-1,550 MiB. Publishing alone under 85% peaked 120 MiB lower and took 6% longer (bench/).
+# allocates, and the stored models overshoot it more than loading does, so the process's peak memory at national
+# size sits well above the cap; a lower share for publishing alone lowers that peak for a little more time
+# (measured: bench/NOTES.md).
 PUBLISH_MEMORY_SHARE = 0.85
-MAX_LOAD = 9_223_372_036_854_775_807
 # History columns the loader keeps for itself: the key's hash it matches arriving rows on, and the row's hash it
-# detects changes by. Analysts follow a row's versions by its own key columns; copying the two hashes was 40% of
-# the time spent copying history into the published file.
+# detects changes by. Analysts follow a row's versions by its own key columns; copying the two hashes was a large
+# share of the time spent copying history into the published file (measured: bench/NOTES.md).
 LOADER_ONLY = ("_key", "_row_hash")
 
 # What of the loader's audit trail analysts get: counts, rules and dates, never a row's values.
@@ -72,15 +74,13 @@ AUDIT_COPIES = {
 
 
 def _core_views(con: duckdb.DuckDBPyConnection) -> None:
-    as_at = f"coalesce(getvariable('as_at_load'), {MAX_LOAD})"
+    """``core.<feed>`` for every feed: ``transforms/core/current_rows.sql`` rendered per feed, then the comment on each
+    of the feed's own columns. Those are generated here because they are the contract's (its columns, their
+    descriptions and what loading derives from them): the contract is their one source, and a SQL copy would drift."""
+    template = (TRANSFORMS / "core" / "current_rows.sql").read_text()
     for feed, contract in all_contracts().items():
-        con.execute(
-            f"""create or replace view core.{feed} as
-                select * exclude (_replaced_by) from history.{feed}
-                where _loaded_by <= {as_at} and (_replaced_by is null or _replaced_by > {as_at})"""
-        )
-        title = f"{contract.title}, current rows (or as at load getvariable(as_at_load)). {contract.grain}"
-        con.execute(f"comment on view core.{feed} is {sql_literal(title)}")
+        sql = render(template, feed=feed, title=contract.title, grain=contract.grain)
+        _execute(con, "transforms/core/current_rows.sql", sql)
         for name, _, _ in stored_columns(contract):
             source = contract.columns.get(name)
             if source is not None:
@@ -95,37 +95,114 @@ def _core_views(con: duckdb.DuckDBPyConnection) -> None:
                 text = f"Age in whole years at {name[7:]}, computed on load from the full date of birth."
             con.execute(f'comment on column core.{feed}."{name}" is {sql_literal(text)}')
             con.execute(f'comment on column history.{feed}."{name}" is {sql_literal(text)}')
-        lineage = {
-            "_as_of": "The date this row's extract speaks for (its declared period end, else the day it arrived).",
-            "_extract_id": "Lineage: the extract (audit.extracts) this row came from.",
-            "_line": "Lineage: the line of the partner's file (the header is line 1).",
-            "_loaded_by": "Lineage: the load (audit.loads) that brought this version.",
-        }
-        for column, text in lineage.items():
-            con.execute(f"comment on column core.{feed}.{column} is {sql_literal(text)}")
-            con.execute(f"comment on column history.{feed}.{column} is {sql_literal(text)}")
-        con.execute(
-            f"comment on column history.{feed}._replaced_by is "
-            f"{sql_literal('Lineage: the load that replaced or withdrew this version (NULL while it is current).')}"
-        )
 
 
-def apply_transforms(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every model, layer by layer. Within a layer, a model that reads another not yet created waits for a
-    later pass, so files need no numbering; a pass that creates nothing means a real error, which is raised."""
+def render(template: str, **values: str) -> str:
+    """``template`` with each ``{{ name }}`` replaced by ``values[name]``, its quotes doubled so that it can stand in
+    an identifier or inside a SQL string alike (the names are feeds and the values contract text)."""
+
+    def value(m: re.Match[str]) -> str:
+        if m[1] not in values:
+            raise ModelError(f"the template names {{{{{m[1]}}}}}, which is not given (only {', '.join(values)})")
+        return values[m[1]].replace("'", "''")
+
+    return re.sub(r"\{\{\s*(\w+)\s*\}\}", value, template)
+
+
+class ModelError(RuntimeError):
+    """A model cannot be built: its declaration is wrong, its inputs form a cycle or do not exist, or its SQL fails.
+    The message starts with the file at fault."""
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL model, ``transforms/<layer>/<name>.sql``, as declared by ``<name>.yml`` beside it."""
+
+    name: str  # <layer>.<name>, the view it creates
+    path: Path
+    grain: str
+    inputs: tuple[str, ...]
+    unique: tuple[str, ...]
+
+    @property
+    def file(self) -> str:
+        """The model's SQL file, relative to the repository (how errors name it)."""
+        return f"transforms/{self.path.parent.name}/{self.path.name}"
+
+
+MODEL_KEYS = {"grain": str, "inputs": list, "unique": list}
+
+
+def read_models(root: Path = TRANSFORMS) -> dict[str, Model]:
+    """Every model under ``root``'s layers, by name, from its ``.sql`` and the ``.yml`` declaring it."""
+    models: dict[str, Model] = {}
     for layer in LAYERS:
-        remaining = sorted((TRANSFORMS / layer).glob("*.sql"))
-        while remaining:
-            waiting, error = [], None
-            for path in remaining:
-                try:
-                    con.execute(path.read_text())
-                except (duckdb.CatalogException, duckdb.BinderException) as e:
-                    waiting.append(path)
-                    error = e
-            if len(waiting) == len(remaining):
-                raise RuntimeError(f"transforms/{layer}/{waiting[0].name}: {error}") from error
-            remaining = waiting
+        for sql in sorted((root / layer).glob("*.sql")):
+            spec_path, where = sql.with_suffix(".yml"), f"transforms/{layer}/{sql.stem}.yml"
+            if not spec_path.exists():
+                raise ModelError(f"{where}: missing; every model declares its grain, inputs and unique key")
+            spec = load_yaml(spec_path.read_text()) or {}
+            wrong = [k for k, kind in MODEL_KEYS.items() if not isinstance(spec.get(k), kind)]
+            if wrong or set(spec) - set(MODEL_KEYS):
+                raise ModelError(f"{where}: needs grain (text), inputs (a list) and unique (a list), and no other key")
+            models[f"{layer}.{sql.stem}"] = Model(
+                f"{layer}.{sql.stem}", sql, spec["grain"], tuple(spec["inputs"]), tuple(spec["unique"])
+            )
+        for spec_path in sorted((root / layer).glob("*.yml")):
+            if not spec_path.with_suffix(".sql").exists():
+                raise ModelError(f"transforms/{layer}/{spec_path.name}: declares a model with no SQL beside it")
+    return models
+
+
+def build_order(models: dict[str, Model], existing: set[str]) -> list[Model]:
+    """``models`` in an order where each comes after every model it declares as an input (layer by layer, then by
+    name, where the inputs leave a choice). An input that is neither a model nor in ``existing`` (the relations
+    already built: core views, history and audit tables), or a cycle, raises ModelError naming the model."""
+    order: list[Model] = []
+    state: dict[str, str] = {}  # name -> "visiting" while its inputs are being placed, "done" once placed
+
+    def place(model: Model, path: list[str]) -> None:
+        if state.get(model.name) == "done":
+            return
+        if state.get(model.name) == "visiting":
+            cycle = path[path.index(model.name) :] + [model.name]
+            raise ModelError(f"{model.file}: its inputs form a cycle: {' -> '.join(cycle)}")
+        state[model.name] = "visiting"
+        for name in model.inputs:
+            if name in models:
+                place(models[name], [*path, model.name])
+            elif name not in existing:
+                raise ModelError(f"{model.file}: declares input {name}, which is neither a model nor in the warehouse")
+        state[model.name] = "done"
+        order.append(model)
+
+    for name in sorted(models, key=lambda n: (LAYERS.index(n.split(".")[0]), n)):
+        place(models[name], [])
+    return order
+
+
+def _execute(con: duckdb.DuckDBPyConnection, file: str, sql: str) -> None:
+    try:
+        con.execute(sql)
+    except duckdb.Error as e:
+        raise ModelError(f"{file}: {e}") from e
+
+
+def apply_transforms(con: duckdb.DuckDBPyConnection, root: Path = TRANSFORMS) -> None:
+    """Create the macros (``transforms/macros/``), then every model in the order its declared inputs give. A model
+    that fails raises ModelError naming its own file."""
+    for path in sorted((root / "macros").glob("*.sql")):
+        _execute(con, f"transforms/macros/{path.name}", path.read_text())
+    existing = {
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = current_database() "
+            "union all select schema_name, view_name from duckdb_views() "
+            "where database_name = current_database() and not internal"
+        ).fetchall()
+    }
+    for model in build_order(read_models(root), existing):
+        _execute(con, model.file, model.path.read_text())
 
 
 def _inherit_column_comments(con: duckdb.DuckDBPyConnection) -> None:
@@ -208,7 +285,7 @@ def _materialise(con: duckdb.DuckDBPyConnection) -> None:
         hidden = f"{schema}__{name}"
         body = sql[len(prefix) :]
         # stored: computed from what it depends on as already stored; live: reads what it depends on live too, so
-        # each binds one tree, not both (kpi.measures' stored table bound in 0.04 s, through the views in 0.54 s)
+        # each binds one tree, not both (binding kpi.measures through every view's tree was many times slower)
         con.execute(f"create table _stored.{hidden} as {_reading(body, done, '_stored')}")
         con.execute(f"CREATE VIEW _live.{hidden} AS {_reading(body, done, '_live')}")
         done.append((schema, name))

@@ -1,10 +1,8 @@
--- audit.partner_scorecard
--- Grain: one row per partner, feed and month (by when extracts arrived).
+-- audit.partner_scorecard (grain, inputs and unique key: partner_scorecard.yml)
 -- How well each partner's data reaches the partnership, for the data-quality conversation with partners and for
 -- the board (YJB KPI 7 asks whether partners contribute their data): extracts received, rows received, the share
 -- of rows quarantined, extracts held back whole, problems open at the month's end, and timeliness (due times
 -- missed, from the expected-extract calendar's reminders).
--- Inputs: audit.loads, audit.extracts, audit.problems, audit.reminders.
 create or replace view audit.partner_scorecard as
 with
 
@@ -58,7 +56,7 @@ final as (
         coalesce(b.extracts_held_back, 0) as extracts_held_back,
         coalesce(b.rows_received, 0) as rows_received,
         coalesce(b.rows_quarantined, 0) as rows_quarantined,
-        round(100.0 * coalesce(b.rows_quarantined, 0) / nullif(b.rows_received, 0), 2) as share_quarantined_pct,
+        percent(coalesce(b.rows_quarantined, 0), b.rows_received, digits := 2) as share_quarantined_pct,
         o.problems_open_at_month_end,
         coalesce(x.due_times_missed, 0) as due_times_missed
     from months as m

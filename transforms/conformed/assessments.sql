@@ -1,7 +1,6 @@
--- conformed.assessments
--- Grain: one row per AssetPlus assessment (RoSH, safety and wellbeing, likelihood of reoffending; domain.md 4.4),
--- with the child and the type of the intervention it belongs to (court or out of court).
--- Inputs: core.yos_assessments, core.yos_interventions, conformed.child_identifiers.
+-- conformed.assessments (grain, inputs and unique key: assessments.yml)
+-- Each AssetPlus assessment (RoSH, safety and wellbeing, likelihood of reoffending; domain.md 4.4) with the child
+-- and the type of the intervention it belongs to (court or out of court).
 create or replace view conformed.assessments as
 select i.child_key, v.intervention_type, a.*
 from core.yos_assessments as a

@@ -1,6 +1,6 @@
--- conformed.care_episodes
--- Grain: One row per episode of care (SSDA903 Episodes, domain.md 5), with the child. Postcodes are outward codes only.
--- Inputs: core.cic_episodes, conformed.child_identifiers.
+-- conformed.care_episodes (grain, inputs and unique key: care_episodes.yml)
+-- Each episode of care in the SSDA903 return (domain.md 5), with the child it belongs to.
+-- Postcodes are outward codes only.
 create or replace view conformed.care_episodes as
 select i.child_key, f.*
 from core.cic_episodes as f

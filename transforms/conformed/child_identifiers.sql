@@ -1,12 +1,9 @@
--- conformed.child_identifiers
--- Grain: one row per pseudonymised identifier of a child, with the child it belongs to.
+-- conformed.child_identifiers (grain, inputs and unique key: child_identifiers.yml)
 -- The same child links across agencies through the identifiers each lawfully holds (partner-extracts.md): the YOS
 -- case record holds its own id, the PNC ID and the council's child id; police rows pair the PNC ID with the force's
 -- person id; care incidents pair the council's child id with the PNC ID. A child is keyed by the first of these it
 -- reaches: yos:<YOS id>, else pnc:<PNC ID>, else la:<council child id>, else force:<force person id>.
 -- Every identifier here is a keyed-hash pseudonym; none can be reversed in the warehouse.
--- Inputs: core.yos_interventions, core.police_outcomes, core.custody_transfers, core.cic_police_incidents,
--- core.court_disposals, core.cic_header.
 create or replace view conformed.child_identifiers as
 with
 

@@ -1,11 +1,9 @@
--- conformed.children
--- Grain: one row per child known to any partner, keyed by conformed.child_identifiers.
+-- conformed.children (grain, inputs and unique key: children.yml)
 -- What the partnership knows of the child, minimised: month of birth (never the date), sex and ethnicity as the
 -- YOS records them (else the police), and which agencies know the child.
--- Inputs: conformed.child_identifiers, core.yos_interventions and core.cic_header, and conformed.outcomes and
--- conformed.disposals (police and court rows already keyed to their child). Each branch joins what it needs itself:
--- as one CTE of identifiers read four times, DuckDB copied all nine million identifiers first and the model took
--- twice as long at national size (bench/).
+-- Police and court rows come through conformed.outcomes and conformed.disposals, already keyed to their child.
+-- Each branch joins what it needs itself: as one CTE of identifiers read four times, DuckDB copied every identifier
+-- first, which at national size was the slower plan (measured: bench/NOTES.md).
 create or replace view conformed.children as
 with
 

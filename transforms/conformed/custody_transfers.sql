@@ -1,6 +1,5 @@
--- conformed.custody_transfers
--- Grain: One row per child charged and held overnight (Concordat on Children in Custody), with the child.
--- Inputs: core.custody_transfers, conformed.child_identifiers.
+-- conformed.custody_transfers (grain, inputs and unique key: custody_transfers.yml)
+-- Each child charged and held overnight (Concordat on Children in Custody), with the child it is.
 create or replace view conformed.custody_transfers as
 select i.child_key, f.*
 from core.custody_transfers as f

@@ -1,6 +1,5 @@
--- conformed.disposals
--- Grain: One row per court sentence or verdict for an offence by a child (domain.md 4.3), with the child.
--- Inputs: core.court_disposals, conformed.child_identifiers.
+-- conformed.disposals (grain, inputs and unique key: disposals.yml)
+-- Each court sentence or verdict for an offence by a child (domain.md 4.3), with the child it belongs to.
 create or replace view conformed.disposals as
 select i.child_key, f.*
 from core.court_disposals as f

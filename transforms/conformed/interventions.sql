@@ -1,6 +1,6 @@
--- conformed.interventions
--- Grain: One row per YOS intervention with a child, prevention and diversion included, with the child and the KPI fields recorded at its start and end.
--- Inputs: core.yos_interventions, conformed.child_identifiers.
+-- conformed.interventions (grain, inputs and unique key: interventions.yml)
+-- Each YOS intervention with a child, prevention and diversion included, with the child and the KPI fields
+-- recorded at its start and end.
 create or replace view conformed.interventions as
 select i.child_key, f.*
 from core.yos_interventions as f

@@ -1,11 +1,8 @@
--- conformed.kpi_caseload
--- Grain: one row per YOS intervention counted by the YJB key performance indicators of April 2023 (domain.md 2:
--- KPIs 1-5 and 8), with the state of the child at the point the KPI measures it.
+-- conformed.kpi_caseload (grain, inputs and unique key: kpi_caseload.yml)
 -- The KPIs cover every child the YOS works with, prevention and diversion included, in two groups:
 --   in_community           : an intervention (not custody, not remand) that ENDED in the period, measured at its end;
 --   released_from_custody  : a resettlement intervention that STARTED in the period (the child's release from
 --                            custody), measured at its start, that is at release.
--- Inputs: conformed.interventions.
 create or replace view conformed.kpi_caseload as
 with
 

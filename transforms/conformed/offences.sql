@@ -1,10 +1,8 @@
--- conformed.offences
--- Grain: one row per offence record of a child: each police offence outcome and each court sentence.
+-- conformed.offences (grain, inputs and unique key: offences.yml)
 -- The offence as each agency recorded it (date, category, YJB gravity score, weapon, victim), with the child.
 -- The same offence can appear twice (police charge, then court sentence): linked_to_police_outcome says so where
 -- the YOS linked them. Serious violence (domain.md 2, KPI 9) is gravity >= 5 in drugs, robbery or violence against
 -- the person.
--- Inputs: core.police_outcomes, core.court_disposals, conformed.child_identifiers.
 create or replace view conformed.offences as
 with
 

@@ -1,6 +1,6 @@
--- conformed.outcomes
--- Grain: One row per police outcome of an offence by a child (Home Office outcome type, domain.md 4.1), with the child.
--- Inputs: core.police_outcomes, conformed.child_identifiers.
+-- conformed.outcomes (grain, inputs and unique key: outcomes.yml)
+-- Each police outcome of an offence by a child (Home Office outcome type, domain.md 4.1), with the child it
+-- belongs to.
 create or replace view conformed.outcomes as
 select i.child_key, f.*
 from core.police_outcomes as f

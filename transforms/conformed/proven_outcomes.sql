@@ -1,11 +1,8 @@
--- conformed.proven_outcomes
--- Grain: one row per proven outcome of a child: a youth caution or youth conditional caution (Home Office outcome
--- type 2) from the police, or a conviction at court. These are the events that make a first time entrant
--- (domain.md 1.1) and that prove a reoffence (domain.md 1.2). Community resolutions, Outcome 22/23 and triage are
--- not proven outcomes and never appear here.
+-- conformed.proven_outcomes (grain, inputs and unique key: proven_outcomes.yml)
+-- The events that make a first time entrant (domain.md 1.1) and that prove a reoffence (domain.md 1.2).
+-- Community resolutions, Outcome 22/23 and triage are not proven outcomes and never appear here.
 -- The child is identified by the pseudonym of their PNC ID, which police and courts both hold; a police row
 -- without one falls back to the force's own person id.
--- Inputs: core.police_outcomes, core.court_disposals.
 create or replace view conformed.proven_outcomes as
 with
 

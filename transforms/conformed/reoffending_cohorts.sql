@@ -1,5 +1,4 @@
--- conformed.reoffending_cohorts
--- Grain: one row per reoffending cohort (3-month 'quarter' or 'rolling_12_months') and child in it.
+-- conformed.reoffending_cohorts (grain, inputs and unique key: reoffending_cohorts.yml)
 -- Proven reoffending (domain.md 1.2): the members of each cohort and their index events are
 -- conformed.reoffending_members. A reoffence counts when the offence is committed within 12 months after the index
 -- date AND proven (caution or conviction) within 18 months of it (the 12 months plus a 6-month waiting period).
@@ -7,7 +6,6 @@
 -- (several cohorts share one).
 -- Each child carries what the splits of kpi.reoffending_by_group need: age band (age at the index offence), sex,
 -- ethnic group, the index disposal and care status (conformed.children).
--- Inputs: conformed.reoffending_members, conformed.proven_outcomes, conformed.child_identifiers, conformed.children.
 create or replace view conformed.reoffending_cohorts as
 with
 

@@ -1,5 +1,4 @@
--- conformed.reoffending_members
--- Grain: one row per reoffending cohort (3-month 'quarter' or 'rolling_12_months') and child in it.
+-- conformed.reoffending_members (grain, inputs and unique key: reoffending_members.yml)
 -- Who is in each proven reoffending cohort (domain.md 1.2): every child who, in the cohort period, received a
 -- caution, a non-custodial conviction, or was released from custody. The child's index event is their first such
 -- event in the period; what the splits need is taken at it (LA, age at the index offence, sex as the outcome
@@ -11,7 +10,6 @@
 -- three after, except those that also hold the child's previous quarterly first: one window over the firsts, not an
 -- aggregate over four copies of them (bench/). This and conformed.reoffending_cohorts are two stored models, not
 -- one, so that each fits in the loader's memory at national scale.
--- Inputs: conformed.proven_outcomes.
 create or replace view conformed.reoffending_members as
 with
 

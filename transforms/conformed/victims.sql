@@ -1,7 +1,6 @@
--- conformed.victims
--- Grain: one row per victim of an offence linked to a YOS intervention (YJB KPI 10), with the child whose
--- intervention it is. No victim is identified: the partnership holds no victim identifiers.
--- Inputs: core.yos_victims, core.yos_interventions, conformed.child_identifiers.
+-- conformed.victims (grain, inputs and unique key: victims.yml)
+-- Each victim of an offence linked to a YOS intervention (YJB KPI 10), with the child whose intervention it is.
+-- No victim is identified: the partnership holds no victim identifiers.
 create or replace view conformed.victims as
 select i.child_key, v.intervention_type, w.*
 from core.yos_victims as w

@@ -1,10 +1,8 @@
--- kpi.accommodation
--- Grain: one row per local authority and financial year.
+-- kpi.accommodation (grain, inputs and unique key: accommodation.yml)
 -- YJB KPI 1, accommodation (domain.md 2): the share of children in the community and of children released from
 -- custody who have suitable accommodation, measured at the end of their intervention (community) or at release.
 -- Sub-measures: each group on its own, and suitable accommodation at the start of community interventions
 -- (so the board sees whether the YOS's work changed it).
--- Inputs: conformed.kpi_caseload.
 create or replace view kpi.accommodation as
 with
 

@@ -1,9 +1,7 @@
--- kpi.board_attendance
--- Grain: one row per financial year and partner agency, for the partnership's LA (the board is the partnership's).
+-- kpi.board_attendance (grain, inputs and unique key: board_attendance.yml)
 -- YJB KPI 7, management board attendance (domain.md 2): how many of the board's meetings each statutory partner
 -- attended, with a senior representative, and contributing its agency's data. These are counts of meetings, not of
 -- children, so the published view suppresses nothing.
--- Inputs: core.board_attendance, core.partnership.
 create or replace view kpi.board_attendance as
 with
 

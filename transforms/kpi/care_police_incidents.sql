@@ -1,11 +1,9 @@
--- kpi.care_police_incidents
--- Grain: one row per financial year, for the partnership's LA (the council sends the incidents of its own children).
+-- kpi.care_police_incidents (grain, inputs and unique key: care_police_incidents.yml)
 -- The protocol on reducing unnecessary criminalisation of looked-after children (partner-extracts.md,
 -- cic_police_incidents): of police call-outs to or from a placement, how many were resolved without criminalising
 -- the child (no further action, a restorative outcome, or arrest then no further action), how many out of court
 -- (community resolution, Outcome 22, youth caution, youth conditional caution), and how many charged. The three
 -- groups add up to all incidents.
--- Inputs: core.cic_police_incidents, core.partnership.
 create or replace view kpi.care_police_incidents as
 with
 

@@ -1,12 +1,10 @@
--- kpi.children_in_care
--- Grain: one row per local authority, financial year and care status ('looked_after' or 'not_looked_after').
+-- kpi.children_in_care (grain, inputs and unique key: children_in_care.yml)
 -- Children in care get a poorer service, inspectors found; this puts them beside other children. For children with
 -- a police outcome in the year: how many, how many offences, and how those were resolved, out of court (youth
 -- caution, youth conditional caution, community resolution, Outcome 22/23) or by charge. A child counts as looked
 -- after when the SSDA903 return holds them or the YOS recorded them as looked after or a care leaver
 -- (conformed.children). Call-outs from placements are in kpi.care_police_incidents; custody transfers under the
 -- concordat in kpi.custody_transfers.
--- Inputs: conformed.outcomes, conformed.children.
 -- Children are counted per child first, then summed: a distinct count cannot spill to disk and ran out of memory
 -- at national scale (bench/).
 create or replace view kpi.children_in_care as

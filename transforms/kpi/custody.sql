@@ -1,10 +1,8 @@
--- kpi.custody
--- Grain: one row per local authority and financial year (April to March).
+-- kpi.custody (grain, inputs and unique key: custody.yml)
 -- Use of custody (domain.md 1.3): custodial sentences (Detention and Training Order, s250 detention, extended
 -- sentence) given to children resident in the LA, counted once per sentence, per 1,000 of the LA's 10-17
 -- population (mid-year estimate of the year the financial year starts). Remands to youth detention accommodation are
 -- counted beside them.
--- Inputs: core.court_disposals, core.population_10_17.
 create or replace view kpi.custody as
 with
 
@@ -33,7 +31,7 @@ final as (
         coalesce(c.custodial_sentences, 0) as custodial_sentences,
         coalesce(c.remands_youth_detention, 0) as remands_youth_detention,
         p.population as population_10_17,
-        round(1000.0 * coalesce(c.custodial_sentences, 0) / p.population, 3) as custody_rate_per_1000
+        rate_per(coalesce(c.custodial_sentences, 0), p.population, 1000, digits := 3) as custody_rate_per_1000
     from core.population_10_17 as p
     inner join (select distinct fy_start as year from sentences) using (year)
     left join counted as c on c.la_code = p.la_code and c.fy_start = p.year

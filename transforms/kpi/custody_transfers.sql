@@ -1,10 +1,8 @@
--- kpi.custody_transfers
--- Grain: one row per local authority and financial year.
+-- kpi.custody_transfers (grain, inputs and unique key: custody_transfers.yml)
 -- The Concordat on Children in Custody (domain.md 4.5): a child charged and denied bail should be moved from the
 -- police station to local authority accommodation (PACE s.38(6)). Of children held overnight after charge, how many
 -- had a transfer requested, how many transfers were achieved, and why the others were not; with the same for
 -- children already looked after.
--- Inputs: conformed.custody_transfers, conformed.children.
 create or replace view kpi.custody_transfers as
 with
 

@@ -1,11 +1,9 @@
--- kpi.disproportionality
--- Grain: one row per local authority, financial year and ethnic group (ONS 2021 high-level groups).
+-- kpi.disproportionality (grain, inputs and unique key: disproportionality.yml)
 -- Whether children of some ethnic groups go further into the system than others for the same entry point: of the
 -- children with a police outcome in the year, how many were charged rather than resolved out of court, how many
 -- convicted, and how many sentenced to custody. The relative rate index compares each group's charge rate with
 -- White children's (1.0 = the same; above 1 = more often charged); the board asks partners for this
 -- (YJB KPI 7). Ethnicity is as the YOS records it, else the police (courts do not send it).
--- Inputs: conformed.outcomes, conformed.disposals, conformed.children.
 create or replace view kpi.disproportionality as
 with
 
@@ -62,7 +60,7 @@ final as (
         percent(c.charged, c.children) as charged_pct,
         c.convicted,
         c.custody,
-        round((c.charged / c.children) / nullif(w.charged / w.children, 0), 2) as charged_relative_rate
+        rate_per(c.charged / c.children, w.charged / w.children, 1) as charged_relative_rate
     from counted as c
     left join counted as w on w.la_code = c.la_code and w.fy_start = c.fy_start and w.ethnic_group = 'White'
 )

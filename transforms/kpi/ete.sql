@@ -1,10 +1,8 @@
--- kpi.ete
--- Grain: one row per local authority and financial year.
+-- kpi.ete (grain, inputs and unique key: ete.yml)
 -- YJB KPI 2, education, training and employment (domain.md 2): the share of children in the community and of
 -- children released from custody attending a suitable ETE arrangement, measured at the end of their intervention
 -- (community) or at release. Sub-measures: each group, suitable ETE at the start of community interventions, and
 -- the hours of ETE offered and attended.
--- Inputs: conformed.kpi_caseload.
 create or replace view kpi.ete as
 with
 

@@ -1,12 +1,10 @@
--- kpi.first_time_entrants
--- Grain: one row per local authority and calendar year.
+-- kpi.first_time_entrants (grain, inputs and unique key: first_time_entrants.yml)
 -- First time entrants (domain.md 1.1): children aged 10-17 whose first youth caution, youth conditional caution or
 -- court conviction falls in the year, counted in the LA of residence at that outcome, per 100,000 of the LA's
 -- 10-17 population (ONS mid-year estimate). FTEs are counted by CALENDAR year, unlike most youth justice figures.
 -- A child's first proven outcome is the earliest in all the history the partnership holds; community resolutions,
 -- Outcome 22/23 and triage never make an FTE (they are not in conformed.proven_outcomes).
 -- The England and comparator rates sit beside it in kpi.measures.
--- Inputs: conformed.proven_outcomes, core.population_10_17.
 create or replace view kpi.first_time_entrants as
 with
 
@@ -35,7 +33,7 @@ final as (
         p.year,
         coalesce(c.fte_count, 0) as fte_count,
         p.population as population_10_17,
-        round(100000.0 * coalesce(c.fte_count, 0) / p.population, 1) as rate_per_100k
+        rate_per(coalesce(c.fte_count, 0), p.population, 100000, digits := 1) as rate_per_100k
     from core.population_10_17 as p
     inner join years_with_data using (year)
     left join counted as c using (la_code, year)

@@ -1,10 +1,8 @@
--- kpi.health_needs
--- Grain: one row per local authority, financial year and need ('mental_health' or 'substance_misuse').
+-- kpi.health_needs (grain, inputs and unique key: health_needs.yml)
 -- YJB KPIs 4 and 5 (domain.md 2), each a funnel of three nested counts: children with a screened or identified
 -- need for an intervention (mental health and emotional wellbeing; specialist substance misuse treatment); of
 -- those, the ones with an intervention planned or offered; of those, the ones attending. The contract guarantees
 -- need >= offered >= attending for every child. Children are measured as in KPIs 1 and 2.
--- Inputs: conformed.kpi_caseload.
 create or replace view kpi.health_needs as
 with
 

@@ -1,5 +1,4 @@
--- kpi.measures
--- Grain: one row per measure, local authority and period.
+-- kpi.measures (grain, inputs and unique key: measures.yml)
 -- Every headline figure of the kpi views in one long table, each beside the published national (England) and
 -- comparator (config: partnership.comparator, e.g. the region) values for the same measure and period from the
 -- reference feed published_comparators, and the gap to each (local minus comparator, in the measure's unit).
@@ -10,7 +9,6 @@
 -- Periods are the ones each definition uses: calendar years for first time entrants, financial years otherwise;
 -- reoffending uses the rolling 12-month cohort of the financial year (provisional while its follow-up is open).
 -- A period that runs past the latest proven outcome held is a year to date, and provisional too.
--- Inputs: every kpi view, core.published_comparators, core.partnership.
 create or replace view kpi.measures as
 with
 

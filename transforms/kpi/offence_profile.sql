@@ -1,11 +1,9 @@
--- kpi.offence_profile
--- Grain: one row per local authority and financial year.
+-- kpi.offence_profile (grain, inputs and unique key: offence_profile.yml)
 -- What children's offences are, as the police recorded them (every offence reaches the police, so court records are
 -- not added twice): the share that are violent (violence against the person or robbery), child-on-parent violence
 -- (violence against the person where the victim is the child's parent or carer), knife and weapon offences (a
 -- knife, firearm or other weapon involved, or possession of a weapon), and serious violence (YJB KPI 9 definition,
 -- whatever the outcome). Counted by the financial year of the offence.
--- Inputs: conformed.offences.
 create or replace view kpi.offence_profile as
 with
 

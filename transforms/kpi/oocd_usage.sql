@@ -1,5 +1,4 @@
--- kpi.oocd_usage
--- Grain: one row per local authority and financial year.
+-- kpi.oocd_usage (grain, inputs and unique key: oocd_usage.yml)
 -- Out-of-court disposals (domain.md 4.1, 4.2): how police resolved children's offences, by the Home Office outcome
 -- groups, and how many OOCD interventions the YOS completed. No national LA-level OOCD figures are published
 -- (HMIP/HMICFRS 2025); this is the partnership's own.
@@ -9,7 +8,6 @@
 --   charged        = charged or summonsed (outcome 1)
 -- oocd_share_pct is OOCDs of all OOCDs plus charges. Completion (YJB KPI 6) counts OOCD interventions that ended in
 -- the year and how many ended 'completed'.
--- Inputs: core.police_outcomes, core.yos_interventions.
 create or replace view kpi.oocd_usage as
 with
 
@@ -63,13 +61,12 @@ final as (
         t.charged,
         t.youth_cautions + t.youth_conditional_cautions + t.community_resolutions + t.outcome_22 + t.outcome_23
             as oocd_total,
-        round(100.0 * (t.youth_cautions + t.youth_conditional_cautions + t.community_resolutions + t.outcome_22
-            + t.outcome_23) / nullif(t.youth_cautions + t.youth_conditional_cautions + t.community_resolutions
-            + t.outcome_22 + t.outcome_23 + t.charged, 0), 1) as oocd_share_pct,
+        percent(t.youth_cautions + t.youth_conditional_cautions + t.community_resolutions + t.outcome_22
+            + t.outcome_23, t.youth_cautions + t.youth_conditional_cautions + t.community_resolutions
+            + t.outcome_22 + t.outcome_23 + t.charged) as oocd_share_pct,
         coalesce(c.oocd_interventions_ended, 0) as oocd_interventions_ended,
         coalesce(c.oocd_interventions_completed, 0) as oocd_interventions_completed,
-        round(100.0 * c.oocd_interventions_completed / nullif(c.oocd_interventions_ended, 0), 1)
-            as oocd_completion_pct
+        percent(c.oocd_interventions_completed, c.oocd_interventions_ended) as oocd_completion_pct
     from by_type as t
     left join completion as c using (la_code, fy_start)
 )

@@ -1,11 +1,9 @@
--- kpi.reoffending
--- Grain: one row per local authority, cohort type ('quarter' or 'rolling_12_months') and cohort end.
+-- kpi.reoffending (grain, inputs and unique key: reoffending.yml)
 -- Proven reoffending (domain.md 1.2), binary and frequency: of the children in the cohort (cautioned, convicted
 -- without custody, or released from custody in the period; see conformed.reoffending_cohorts for the rules), how
 -- many reoffended within 12 months (proven within a further 6), and how many reoffences they committed.
 -- follow_up_complete is false while the 18 months after the cohort's last index date are not yet over: such a
 -- cohort's figures will still rise. kpi.reoffending_by_group splits the same cohorts.
--- Inputs: conformed.reoffending_cohorts, conformed.proven_outcomes.
 create or replace view kpi.reoffending as
 with
 

@@ -1,11 +1,8 @@
--- kpi.reoffending_by_group
--- Grain: one row per local authority, cohort, split ('age_band', 'sex', 'ethnic_group', 'index_disposal',
--- 'care_status') and group within the split.
+-- kpi.reoffending_by_group (grain, inputs and unique key: reoffending_by_group.yml)
 -- The cohorts of kpi.reoffending split five ways, so the board can see who reoffends: age band at the index
 -- offence (10-14, 15-17), sex, ethnic group, the index disposal (caution = out of court, court order without
 -- custody, release from custody) and care status. Within one cohort and split, the groups add up to the cohort's
 -- row in kpi.reoffending.
--- Inputs: conformed.reoffending_cohorts.
 create or replace view kpi.reoffending_by_group as
 with
 

@@ -1,9 +1,7 @@
--- kpi.resettlement
--- Grain: one row per local authority and financial year.
+-- kpi.resettlement (grain, inputs and unique key: resettlement.yml)
 -- Children leaving custody: of the children released in the year (a resettlement intervention started), how many
 -- had suitable accommodation at release, how many a suitable ETE place at release, and how many both. Release is
 -- the resettlement intervention's start; what it records at its start is the child's state at release.
--- Inputs: conformed.kpi_caseload.
 create or replace view kpi.resettlement as
 with
 

@@ -1,11 +1,8 @@
--- kpi.rosh_profile
--- Grain: one row per local authority, financial year and disposal ('court' or 'out_of_court').
+-- kpi.rosh_profile (grain, inputs and unique key: rosh_profile.yml)
 -- Risk of serious harm (domain.md 4.4), which inspectors found underestimated: the RoSH levels of children starting
 -- court orders and out-of-court disposals, and whether a risk management plan is in place where RoSH is Medium or
 -- above. Each intervention counts once, at its first assessment (the start assessment, else the earliest), in the
 -- financial year that assessment was made. Prevention, triage and remand have no RoSH assessment.
--- Inputs: core.yos_assessments, core.yos_interventions (read directly: no figure here needs the child, and joining
--- every assessment and intervention to its child was two thirds of this model's time at national scale, bench/).
 create or replace view kpi.rosh_profile as
 with
 

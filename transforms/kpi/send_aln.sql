@@ -1,10 +1,8 @@
--- kpi.send_aln
--- Grain: one row per local authority and financial year.
+-- kpi.send_aln (grain, inputs and unique key: send_aln.yml)
 -- YJB KPI 3, special educational needs and disabilities (domain.md 2): of the children with an identified SEND
 -- need, the share who are in suitable ETE AND have a formal learning plan for the current academic year. A formal
 -- plan is an EHCP, an IDP (Wales) or another recorded plan; 'none' is not a plan. Children are measured as in KPIs 1
 -- and 2 (community interventions at their end, releases from custody at release).
--- Inputs: conformed.kpi_caseload.
 create or replace view kpi.send_aln as
 with
 

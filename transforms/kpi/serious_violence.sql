@@ -1,11 +1,9 @@
--- kpi.serious_violence
--- Grain: one row per local authority and financial year.
+-- kpi.serious_violence (grain, inputs and unique key: serious_violence.yml)
 -- YJB KPI 9, serious violence (domain.md 2, 3): proven offences of serious violence by children, per 10,000 of the
 -- LA's 10-17 population. Serious violence is any drugs, robbery or violence against the person offence with a YJB
 -- gravity score of 5 or more; the police Child Gravity Matrix never decides it. Proven means a youth caution, youth
 -- conditional caution or conviction (conformed.proven_outcomes): every child with one is on the YOS caseload.
 -- Counted once per proven outcome, in the financial year it was proven.
--- Inputs: conformed.proven_outcomes, core.population_10_17.
 create or replace view kpi.serious_violence as
 with
 

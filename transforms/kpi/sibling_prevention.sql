@@ -1,9 +1,7 @@
--- kpi.sibling_prevention
--- Grain: one row per local authority and financial year.
+-- kpi.sibling_prevention (grain, inputs and unique key: sibling_prevention.yml)
 -- Prevention work with the brothers and sisters of children the YOS supervises: how many children it reached (by
 -- the year their intervention started), how many interventions ended and were completed, and how many of the
 -- children reached went on to a proven outcome (caution or conviction) after the work started.
--- Inputs: conformed.interventions, conformed.child_identifiers, conformed.proven_outcomes.
 create or replace view kpi.sibling_prevention as
 with
 

@@ -1,11 +1,8 @@
--- kpi.victims
--- Grain: one row per local authority and financial year.
+-- kpi.victims (grain, inputs and unique key: victims.yml)
 -- YJB KPI 10, victims (domain.md 2): "the number of victims engaged in restorative justice opportunities as a
 -- proportion of the total number of victims who consent to be contacted". Sub-measures: victims, consent, contact,
 -- restorative justice offered, and safety plans. Counted in the financial year the child's intervention started;
 -- the LA is the child's.
--- Inputs: core.yos_victims, core.yos_interventions (the KPI needs the intervention, not the child: joining the
--- child's identifiers as conformed.victims does ran out of memory at national scale, bench/).
 create or replace view kpi.victims as
 with
 

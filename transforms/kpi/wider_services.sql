@@ -1,9 +1,7 @@
--- kpi.wider_services
--- Grain: one row per local authority and financial year.
+-- kpi.wider_services (grain, inputs and unique key: wider_services.yml)
 -- YJB KPI 8, wider services (domain.md 2): the share of children on the YOS caseload also known to wider services:
 -- an Early Help plan, a child protection plan, child in need, looked after, or a care leaver. Children are measured
 -- as in KPIs 1 and 2.
--- Inputs: conformed.kpi_caseload.
 create or replace view kpi.wider_services as
 with
 

@@ -8,8 +8,8 @@ def sql_literal(value: str | int | None) -> str:
     """``value`` written as a SQL literal, for a statement built as text (a model, a rule, a view's comment).
 
     Statements on a night with nothing new (the 304 path of every pull, the escalation check) are built this way
-    too, never with bound parameters: binding any Python value makes DuckDB's client import pandas, 0.4 s of a
-    no-change run that needs nothing from it (bench/)."""
+    too, never with bound parameters: binding any Python value makes DuckDB's client import pandas, a large share
+    of a no-change run that needs nothing from it (measured: bench/NOTES.md)."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):

@@ -90,7 +90,7 @@ def _counted_rows_expectation() -> Any:
     """GX's ``UnexpectedRowsExpectation`` asking only for the count of rows the query returns.
 
     GX's own runs the query twice, once counted and once fetched, and under BASIC it drops the fetched rows unread;
-    at national size the fetch of the key's uniqueness alone took 0.6-1.1 s per large extract. This one depends on
+    at national size that fetch is a noticeable cost per large extract (measured: bench/NOTES.md). This one depends on
     the count alone (tests/expectations/test_suite.py checks its verdicts and counts, and that it is GX's class)."""
     global _COUNTED
     if _COUNTED is None:

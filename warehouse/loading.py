@@ -110,7 +110,8 @@ def hashed_text(columns: list[str], null_as: str) -> str:
     with ``|``.
 
     ``concat_ws`` builds the same text as chaining ``a || '|' || b ...`` (so hashes stored by earlier loads still
-    match), in half the time at national size: the chain copies the growing text once per column (bench/)."""
+    match), and faster at national size: the chain copies the growing text once per column (measured:
+    bench/NOTES.md)."""
     return "concat_ws('|', " + ", ".join(f'coalesce("{c}"::VARCHAR, {sql_literal(null_as)})' for c in columns) + ")"
 
 
@@ -163,10 +164,10 @@ def load(
         )
     # Each arriving row's line, key and hash, with what the current versions of its key say: is one of them newer
     # (the row is stale), is one of them the same (the row adds nothing). One join, computed once (a correlated
-    # "exists" per row in each later statement cost twice the insert itself at a million rows). Only the line and
+    # "exists" per row in each later statement cost more than the insert itself). Only the line and
     # the hashes are kept: the rows themselves are computed again below for the few that are inserted. Holding
     # every arriving row here, each current key's hashes gathered in a list, ran out of memory at national size
-    # (interventions' second snapshot, 4.56M rows under 896 MB: bench/, the next night).
+    # under the default cap (a second snapshot of interventions; measured: bench/NOTES.md).
     matched = "filter (where h._key is not null)"  # (NULL, NULL) < (a, b) is false, not NULL: rows compare NULLs
     con.execute(
         f"""create or replace temp table incoming as
@@ -193,7 +194,7 @@ def load(
                 where h._replaced_by is null and {older_than_ours} and h._key not in (select _key from incoming)"""
         ).fetchone()[0]
     # Each insert reads the whole staged extract to find its lines, so one with no lines is not run (on a normal
-    # night no row is stale: 0.5 s of interventions' snapshot at national size).
+    # night no row is stale, and a read of a national-size snapshot is not free; measured: bench/NOTES.md).
     added = 0
     if new_rows:
         new_lines = "select _line from incoming where not _stale and not _unchanged"

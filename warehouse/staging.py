@@ -15,19 +15,18 @@ Three outcomes, in order:
 the staged extract, raw identifiers and all, never reaches the loader's file, and writing it costs no disk I/O
 (DuckDB spills it to its temp directory only when memory runs short, and deletes the spill when it is dropped).
 DuckDB does not compress an in-memory table as it fills it, so a large extract is several times its file's size
-(national interventions: 2.5 GB from a 1 GB file) and spills. When it has spilled, staging checkpoints ``scratch``,
-which compresses it into memory (that one to 150 MB): every later read of it (each rule, GX, the load) then reads
-memory, not the spill. At national size, interventions' stage, validate and load took 98 s before, 72 s and 61 s
-in two runs after. Staging does not checkpoint an extract that fits: that costs more than it saves (bench/).
+and spills. When it has spilled, staging checkpoints ``scratch``, which compresses it into memory (to a small
+fraction of that): every later read of it (each rule, GX, the load) then reads memory, not the spill, which made a
+national-size extract's stage, validate and load markedly faster. Staging does not checkpoint an extract that fits:
+that costs more than it saves (measured: bench/NOTES.md).
 
 Where the typed values live depends on the same question. An extract that fits holds them in the table, typed once
 as the file is read. An extract whose file is larger than half of DuckDB's cap will not fit (the staged table is
 two to three times its file), and there each typed column would be one more column to spill and compress, so the
 table holds the raw values only and the view types them as they are read, from the compressed table. That costs
-less than holding them (national interventions, 1 GB: its stage 42-49 s before, 21-24 s after, and its validation
-4-5 s more; README "Speed and memory"). For an extract that fits, typing on every read costs more than typing once
-(national victims: stage, validate and load 10.5-11.8 s against 12.7-13.5 s), so it is not done there. The view is
-the same either way (tests/warehouse/test_loading.py).
+less than holding them: the stage of a national-size extract takes about half as long, its validation a little
+longer. For an extract that fits, typing on every read costs more than typing once, so it is not done there
+(measured: bench/NOTES.md). The view is the same either way (tests/warehouse/test_loading.py).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
 -- range join of events to cohorts. A rolling cohort's index event is the earliest of the child's quarterly firsts in
 -- its four quarters. So each quarterly first is the index event of the rolling cohorts ending in its quarter and the
 -- three after, except those that also hold the child's previous quarterly first: one window over the firsts, not an
--- aggregate over four copies of them (bench/). This and conformed.reoffending_cohorts are two stored models, not
+-- aggregate over four copies of them (measured: bench/NOTES.md). This and conformed.reoffending_cohorts are two stored models, not
 -- one, so that each fits in the loader's memory at national scale.
 create or replace view conformed.reoffending_members as
 with

@@ -6,7 +6,7 @@
 -- (conformed.children). Call-outs from placements are in kpi.care_police_incidents; custody transfers under the
 -- concordat in kpi.custody_transfers.
 -- Children are counted per child first, then summed: a distinct count cannot spill to disk and ran out of memory
--- at national scale (bench/).
+-- at national scale (measured: bench/NOTES.md).
 create or replace view kpi.children_in_care as
 with
 

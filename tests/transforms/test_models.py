@@ -13,7 +13,7 @@ import pytest
 from expectations.contract import all_contracts
 from tests.conftest import TEST_KEY
 from warehouse.db import connect_analyst
-from warehouse.publish import TRANSFORMS, ModelError, apply_transforms, build_order, read_models
+from warehouse.publish import MATERIALISED, TRANSFORMS, ModelError, apply_transforms, build_order, read_models
 
 MODELS = read_models()
 # The schemas a model can read: the warehouse's own (main.catalog and the hidden _live/_stored are never inputs).
@@ -44,6 +44,14 @@ def test_every_layer_file_is_a_declared_model() -> None:
     }
     assert sql == set(MODELS)
     assert all(m.grain.startswith("one row per") and m.unique for m in MODELS.values())
+
+
+def test_stored_models_are_stored_after_the_stored_models_they_read() -> None:
+    stored = [m for m in MATERIALISED if not m.endswith(".*")]
+    stored += sorted(n for n in MODELS if n.startswith("kpi.") and n != "kpi.measures") + ["kpi.measures"]
+    for i, name in enumerate(stored):
+        later = set(stored[i + 1 :])
+        assert not later & set(MODELS[name].inputs), f"{name} reads {later & set(MODELS[name].inputs)}, stored after it"
 
 
 def write_model(root: Path, name: str, sql: str, inputs: list[str]) -> None:

@@ -21,7 +21,7 @@ def test_a_dropped_file_is_loaded_by_its_triggered_deployment(prefect_api: str, 
     data = tmp_path / "data"
     env = {**os.environ, "YOS_DATA_DIR": str(data), "PREFECT_API_URL": prefect_api}
     serve = subprocess.Popen(
-        [str(Path(sys.executable).with_name("yos")), "serve", "--watch-interval", "1", "--settle", "1"],
+        [str(Path(sys.executable).with_name("yos")), "serve", "--scan-interval", "1", "--settle", "1"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 import threading
 from collections.abc import Callable
@@ -16,6 +15,7 @@ import click
 import duckdb
 
 from partnership.settings import prepare_environment
+from yos.shell import one_line
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -42,11 +42,14 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             RuntimeError,
         ) as e:
             raise click.ClickException(str(e)) from e
+        except duckdb.Error as e:  # a query's mistake: DuckDB's own message, on one line
+            raise click.ClickException(one_line(e)) from None
 
     return wrapper
 
 
 @click.group()
+@click.version_option(package_name="yos-pipeline", prog_name="yos")
 def cli() -> None:
     """yos-pipeline: partner extracts in, validated and pseudonymised KPI views out."""
     prepare_environment()
@@ -166,12 +169,14 @@ def intake_scan(settle: float, load_now: bool) -> None:
 
 
 @intake.command("watch")
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between scans.")
+@click.option(
+    "--scan-interval", "interval", default=5.0, show_default=True, help="Seconds between scans of the intake folders."
+)
 @click.option("--settle", default=10.0, show_default=True, help="Seconds a file must be unchanged before it is taken.")
 def intake_watch(interval: float, settle: float) -> None:
     """Scan the intake folders for ever; each extract that lands triggers its load deployment.
 
-    Example: yos intake watch --interval 5
+    Example: yos intake watch --scan-interval 5
     """
     import time
 
@@ -192,7 +197,13 @@ def intake_watch(interval: float, settle: float) -> None:
 
 @cli.command()
 @click.option("--port", type=int, help="Port for the Prefect server it starts (default: a free one).")
-@click.option("--watch-interval", default=5.0, show_default=True)
+@click.option(
+    "--scan-interval",
+    "watch_interval",
+    default=5.0,
+    show_default=True,
+    help="Seconds between scans of the intake folders.",
+)
 @click.option("--settle", default=10.0, show_default=True, help="Seconds a dropped file must be unchanged.")
 @friendly
 def serve(port: int | None, watch_interval: float, settle: float) -> None:
@@ -288,27 +299,29 @@ def report(out: Path | None, pdf: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print rows as JSON lines.")
 @friendly
 def sql(query: str | None, as_json: bool) -> None:
-    """Query the published warehouse read-only (no file or network access), or open the duckdb shell.
+    """Query the published warehouse read-only (no file or network access), or open its SQL shell.
+
+    The shell takes SQL only (statements end with ';'); .tables lists what there is to read, .help the rest.
+    A mistake prints DuckDB's message on one line (exit status 1 for a query given on the command line).
 
     Example: yos sql "select * from kpi.first_time_entrants"
     """
     from warehouse.db import connect_analyst
+    from yos import shell
 
-    paths = prepare_environment()
-    if query is None:
-        duckdb_cli = Path(sys.executable).with_name("duckdb")
-        os.execv(
-            str(duckdb_cli),
-            [
-                str(duckdb_cli),
-                "-readonly",
-                str(paths.published_db),
-                "-cmd",
-                "SET enable_external_access = false; SET lock_configuration = true;",
-            ],
-        )
-    con = connect_analyst(paths.published_db)
+    con = connect_analyst(prepare_environment().published_db)
     try:
+        if query is None:
+            interactive = sys.stdin.isatty()
+            if interactive:
+                click.echo("yos sql: the published warehouse, read-only. .help for help, .quit to leave.")
+            failed = shell.run(
+                con,
+                sys.stdin,
+                click.echo,
+                (lambda p: click.echo(p, nl=False)) if interactive else None,
+            )
+            sys.exit(1 if failed and not interactive else 0)
         _print(con.sql(query), as_json)
     finally:
         con.close()
@@ -400,24 +413,32 @@ def rekey() -> None:
 
 
 @cli.command()
-@click.argument("view", default="first_time_entrants")
+@click.argument("view", required=False)
 @click.option("--as-at", "as_at", help="A load id, or a date YYYY-MM-DD: the figures as they stood after it.")
 @click.option("--la-code", help="Only this local authority.")
 @click.option("--json", "as_json", is_flag=True, help="Print rows as JSON lines.")
 @friendly
-def kpi(view: str, as_at: str | None, la_code: str | None, as_json: bool) -> None:
-    """Print a KPI view from the published warehouse, now or as at an earlier load.
+def kpi(view: str | None, as_at: str | None, la_code: str | None, as_json: bool) -> None:
+    """Print a KPI view from the published warehouse, now or as at an earlier load; with no VIEW, list them.
 
     Reproduces a return sent before corrections arrived: the same query as at the load it was made from.
 
-    Example: yos kpi first_time_entrants --as-at 2026-01-05
+    Example: yos kpi first_time_entrants --as-at 3
     """
     from warehouse.as_at import resolve, set_as_at
     from warehouse.db import connect_analyst
 
     con = connect_analyst(prepare_environment().published_db)
     try:
-        views = {r[0] for r in con.execute("select view_name from duckdb_views() where schema_name = 'kpi'").fetchall()}
+        listed = con.execute(
+            "select view_name, coalesce(comment, '') from duckdb_views() where schema_name = 'kpi' order by 1"
+        ).fetchall()
+        views = {name for name, _ in listed}
+        if view is None:
+            width = max(len(name) for name in views)
+            for name, comment in listed:
+                click.echo(f"{name:<{width}}  {comment.splitlines()[0] if comment else ''}")
+            return
         if view not in views:
             raise click.ClickException(f"no view kpi.{view}; the KPI views are: {', '.join(sorted(views))}")
         if as_at:

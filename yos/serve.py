@@ -108,7 +108,7 @@ def serve(
         echo("deployed prefect.yaml: nightly (02:00 Europe/London), load-landed (on yos.extract.landed), "
              "retention, backfill")  # fmt: skip
         start("worker", [str(BIN / "prefect"), "worker", "start", "--pool", "local-process"])
-        start("intake-watcher", [str(BIN / "yos"), "intake", "watch", "--interval", str(watch_interval),
+        start("intake-watcher", [str(BIN / "yos"), "intake", "watch", "--scan-interval", str(watch_interval),
                                  "--settle", str(settle_seconds)])  # fmt: skip
         echo(f"worker and intake watcher running; drop files into {paths.intake}/<partner>/ ; Ctrl-C stops")
         while not stopping:

@@ -76,6 +76,7 @@ def run_loads(
     if every_night:
         pack = paths.board_pack
         run.board_pack = step(tasks.board_pack) if run.published or not pack.exists() else str(pack)
+        step(tasks.data_quality)  # every night: its ages and on-time figures move even when no data did
     if alert and (run.changed or every_night):
         loaded = [x["load_id"] for x in run.loads if x["status"] != "already_loaded" and x["load_id"] is not None]
         run.alerts = step(tasks.alert, run.run_id, loaded)

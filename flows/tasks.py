@@ -10,12 +10,15 @@ loaded"), which stays right after a rebuild or a restored backup where a cached 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from flows.steps import Pipeline
+from partnership.logs import feed_logger
+from reports.board_pack import BoardPackError
 from warehouse.db import WarehouseBusy
 
 BUSY_RETRIES = {"retries": 20, "retry_delay_seconds": 15}
@@ -59,10 +62,42 @@ def publish() -> str:
 
 
 @task(name="board pack", cache_policy=NO_CACHE)
-def board_pack() -> str:
-    """Write the management board's pack from the published warehouse; its path."""
+def board_pack() -> str | None:
+    """Write the management board's pack from the published warehouse; its path, or None when there are no
+    figures to show yet (a night on which nothing has ever been loaded: said in the log, not a failure)."""
     with Pipeline() as p:
-        return str(p.board_pack()[0])
+        try:
+            return str(p.board_pack()[0])
+        except BoardPackError as e:
+            feed_logger().warning("no board pack written: %s", e)
+            return None
+
+
+@task(name="data quality", cache_policy=NO_CACHE)
+def data_quality(path: str | None = None) -> str:
+    """Write the partners' data-quality page from the published warehouse (due times from the expected-extract
+    calendar); its path."""
+    import datetime as dt
+
+    from notify import calendar
+    from partnership.config import load_config
+    from partnership.settings import prepare_environment
+    from reports import data_quality as page
+    from warehouse.db import connect_analyst
+
+    paths, cfg = prepare_environment(), load_config()
+    now = dt.datetime.now(dt.UTC)
+    partners = {pid: list(p.feeds) for pid, p in cfg.partners.items()}
+    rules = {feed: calendar.rule_for(feed, cfg.calendar) for feeds in partners.values() for feed in feeds}
+    due = {f: calendar.due_times(r, now.date() - dt.timedelta(days=800), now.date()) for f, r in rules.items() if r}
+    starts = dt.date.fromisoformat(str(cfg.calendar.get("starts", "2000-01-01")))
+    con = connect_analyst(paths.published_db)
+    try:
+        target = Path(path) if path else paths.data_quality
+        page.write(con, target, area=cfg.area, partners=partners, due=due, calendar_starts=starts, now=now)
+    finally:
+        con.close()
+    return str(target)
 
 
 @task(name="alert partners", cache_policy=NO_CACHE, **BUSY_RETRIES, retry_condition_fn=_busy)

@@ -55,6 +55,11 @@ class Paths:
         return self.data / "board-pack.html"
 
     @property
+    def data_quality(self) -> Path:
+        """The partners' data-quality page, rewritten after each nightly beside the board pack."""
+        return self.data / "data-quality.html"
+
+    @property
     def outbox(self) -> Path:
         return self.data / "outbox"
 

@@ -7,7 +7,6 @@ Chromium when asked for and Chromium is installed."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 import shutil
 import subprocess
@@ -17,6 +16,10 @@ from pathlib import Path
 
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from reports.charts import esc as _esc
+from reports.charts import nice as _nice
+from reports.charts import segments as _segments
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 
@@ -139,24 +142,6 @@ def chart(m: Measure, width: int = 460, height: int = 190) -> str:
     return "".join(parts)
 
 
-def _segments(values: list[float | None]) -> list[list[tuple[int, float]]]:
-    out: list[list[tuple[int, float]]] = [[]]
-    for i, v in enumerate(values):
-        if v is None:
-            out.append([])
-        else:
-            out[-1].append((i, v))
-    return [s for s in out if s]
-
-
-def _nice(v: float) -> float:
-    """The next round number (1, 2, 2.5 or 5 times a power of ten) at or above v, for a chart's top."""
-    if v <= 0:
-        return 1.0
-    magnitude = 10 ** math.floor(math.log10(v))
-    return next(step * magnitude for step in (1, 2, 2.5, 5, 10) if v <= step * magnitude * (1 + 1e-9))
-
-
 def _fmt(v: float | None, unit: str) -> str:
     if v is None:
         return ""
@@ -172,10 +157,6 @@ def _gap(v: float | None, unit: str) -> str:
         return ""
     digits = 2 if unit in ("ratio", "reoffences") or (abs(v) < 1 and unit != "%") else 1
     return f"{v:+.{digits}f}"
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
 def render(con: duckdb.DuckDBPyConnection, area: dict[str, str], threshold: int) -> str:

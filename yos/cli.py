@@ -294,6 +294,44 @@ def report(out: Path | None, pdf: bool) -> None:
             click.echo(f"wrote {path}")
 
 
+@cli.command(name="data-quality")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Where to write (default data/data-quality.html)."
+)
+@friendly
+def data_quality(out: Path | None) -> None:
+    """Write the partners' data-quality page (the nightly writes it too): per partner and feed, rows received and
+    the share quarantined by month, extracts held back, extracts on time, problems open, fixed and escalated, and
+    the rules broken most this quarter. Counts only, from the published warehouse.
+
+    Example: yos data-quality
+    """
+    from flows.tasks import data_quality as write_page
+
+    click.echo(f"wrote {write_page.fn(str(out) if out else None)}")
+
+
+@cli.command()
+@friendly
+def status() -> None:
+    """One screen for whoever keeps the service running: the last nightly run, each feed's last good extract and
+    its age, extracts held back, alerts not delivered, the warehouse's publish state, and the next scheduled runs
+    (from the Prefect server PREFECT_API_URL names, when it answers).
+
+    Exit status 0 when nothing needs a person; 1 when something does: the last nightly run failed or crashed, no
+    nightly pull for 36 hours, a feed could not be fetched, a load did not finish, an extract is held back awaiting
+    a corrected file, an alert or reminder was not delivered, the published file is behind the loader or missing,
+    or PREFECT_API_URL is set and its server does not answer. A load in progress is not a fault: it is said.
+
+    Example: yos status
+    """
+    from reports.status import check, prefect_view
+
+    result = check(prepare_environment(), prefect_view())
+    click.echo(result.text())
+    sys.exit(0 if result.healthy else 1)
+
+
 @cli.command()
 @click.argument("query", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print rows as JSON lines.")

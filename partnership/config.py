@@ -131,6 +131,21 @@ class Partner:
     def feed_url(self, feed: str) -> str:
         return f"{self.base_url.rstrip('/')}/{feed}.csv"
 
+    def missing_credential(self) -> str | None:
+        """What is missing to authenticate to this partner (never a secret's value), or None if nothing is."""
+        if self.auth_type in ("bearer", "api_key"):
+            if self.token is None:
+                return f"no token is configured for partner {self.id}"
+            try:
+                self.token.resolve()
+            except ConfigError:
+                return f"no credential: set {self.token.describe()}"
+        if self.auth_type == "mtls":
+            missing = [f for f in (self.client_cert, self.client_key) if not f or not Path(f).exists()]
+            if missing:
+                return f"no client certificate or key at {', '.join(str(f) for f in missing)}"
+        return None
+
 
 @dataclass(frozen=True)
 class Config:

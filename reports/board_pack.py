@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from reports import data_quality
 from reports.charts import esc as _esc
 from reports.charts import nice as _nice
 from reports.charts import segments as _segments
@@ -179,6 +180,7 @@ def render(con: duckdb.DuckDBPyConnection, area: dict[str, str], threshold: int)
         fmt=_fmt,
         gap=_gap,
         threshold=threshold,
+        data_quality=data_quality.partner_lines(con),
         load_id=load_id,
         loaded_at=loaded_at,
         generated=dt.datetime.now(dt.UTC).strftime("%d %B %Y %H:%M UTC"),

@@ -60,7 +60,8 @@ def run_loads(
     """Load ``extracts`` (landed) in order, then publish, then alert.
 
     ``again`` loads extracts that were loaded before (a backfill). The warehouse is published when a load changed
-    it, or when there is no published file yet. ``alert`` tells partners about this run's loads (and resends what an
+    it, or when the published file is missing or behind the loader (a publish killed part way: the next run
+    catches up). ``alert`` tells partners about this run's loads (and resends what an
     earlier run failed to deliver) when a load changed something. ``every_night`` is the nightly's contract: the
     board pack is rewritten when something changed (or is missing), and alerting runs even on a night with nothing
     new, so that a failed alert is resent and persistent problems are escalated."""
@@ -70,11 +71,12 @@ def run_loads(
         run.loads.append(summary)
         if on_load:
             on_load(summary)
-    paths = prepare_environment()
-    if run.changed or not paths.published_db.exists():
+    with Pipeline() as p:
+        behind = p.publish_needed()
+    if run.changed or behind:
         run.published = step(tasks.publish)
     if every_night:
-        pack = paths.board_pack
+        pack = prepare_environment().board_pack
         run.board_pack = step(tasks.board_pack) if run.published or not pack.exists() else str(pack)
         step(tasks.data_quality)  # every night: its ages and on-time figures move even when no data did
     if alert and (run.changed or every_night):

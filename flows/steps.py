@@ -22,7 +22,7 @@ from partnership.logs import feed_logger
 from partnership.settings import Paths, prepare_environment
 from reports import board_pack
 from reports import validation as validation_report
-from warehouse import landing, rebuild, retention
+from warehouse import audit, landing, rebuild, retention
 from warehouse.db import connect_analyst, connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.load import LoadResult, load_extract
@@ -232,11 +232,24 @@ class Pipeline:
         feed_logger().info("board pack written: %s", ", ".join(p.name for p in written))
         return written
 
+    def publish_needed(self) -> bool:
+        """Whether the analysts' file is missing or behind the loader: a publish killed part way (the loads it
+        would have shown are committed), or a load made without one. The next run catches up."""
+        if not self.paths.published_db.exists():
+            return True
+        loader_latest, _ = audit.latest_load(self.con)
+        con = connect_analyst(self.paths.published_db)
+        try:
+            published_latest, _ = audit.latest_load(con)
+        finally:
+            con.close()
+        return (loader_latest or 0) > (published_latest or 0)
+
     def publish(self) -> Path:
         """Rebuild the analysts' warehouse and swap it in atomically."""
         path = publish(self.con, self.paths.published_db, self.cfg.area, self.cfg.disclosure_threshold)
         feed_logger().info("published %s", path.name)
-        loads = self.con.execute("select count(*) from audit.loads").fetchone()[0]
+        loads = audit.load_count(self.con)
         events.emit(events.WarehousePublished(str(path), loads))
         return path
 

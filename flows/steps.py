@@ -40,6 +40,8 @@ class Pipeline:
         self.cfg = cfg or load_config()
         self.con = connect_loader(self.paths.loader_db)
         self._key: str | None = None
+        for partial in landing.remove_interrupted(self.paths.data):
+            feed_logger(feed=partial.parent.name).info("removed what an interrupted transfer left in landing")
 
     def __enter__(self) -> Pipeline:
         return self

@@ -69,10 +69,15 @@ class SecretRef:
             if path.exists():
                 return path.read_text().strip()
             if self.create:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 value = _secrets.token_hex(32)
-                path.write_text(value)
-                path.chmod(0o600)
+                # created 0600, never readable by anyone else for a moment; O_EXCL: two processes cannot both make one
+                try:
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                except FileExistsError:  # another process made it first: use that one
+                    return path.read_text().strip()
+                with os.fdopen(fd, "w") as f:
+                    f.write(value)
                 return value
         raise ConfigError(f"secret not found: set {self.describe()}")
 

@@ -23,6 +23,11 @@ OFFLINE_ENV = {
 }
 
 
+# The data directory is the service's alone: raw extracts, the key, the loader's file, spill, Prefect's database.
+# Every file the service makes is created readable by its own user only (0600, folders 0700), never made so after.
+SERVICE_ONLY = 0o077
+
+
 @dataclass(frozen=True)
 class Paths:
     data: Path
@@ -81,10 +86,13 @@ def paths() -> Paths:
 
 
 def prepare_environment() -> Paths:
-    """Create the data directory and set the offline environment. Call before importing Prefect or GX."""
+    """Create the data directory (the service's alone: see ``SERVICE_ONLY``) and set the offline environment. Call
+    before importing Prefect or GX."""
+    os.umask(SERVICE_ONLY)
     p = paths()
     for d in (p.data, p.landing, p.intake, p.loader_db.parent, p.reports, p.outbox, p.prefect_home, p.tmp):
         d.mkdir(parents=True, exist_ok=True)
+    p.data.chmod(0o700)  # a data directory made before this rule: nothing under it can be reached by others now
     for k, v in OFFLINE_ENV.items():
         os.environ.setdefault(k, v)
     os.environ.setdefault("PREFECT_HOME", str(p.prefect_home))

@@ -8,6 +8,7 @@ that partner's token. Faults can be queued per feed, each used by one request, t
 - ``401``: refused as if the token were wrong;
 - ``timeout:S``: wait S seconds before answering;
 - ``cut``: promise the whole body, send half, close the connection;
+- ``trickle:S``: promise the whole body, send half, then one byte every S seconds (a partner that never finishes);
 - ``html``: answer 200 with an HTML error page (wrong content type).
 
 Optionally it pages (``page_rows``: each page a CSV with the header and a ``Link: <...>; rel="next"``), gzips
@@ -66,6 +67,7 @@ class PartnerServer(ThreadingHTTPServer):
         self.faults: dict[str, deque[str]] = defaultdict(deque)
         self.requests: list[dict] = []
         self.lock = threading.Lock()
+        self.stopping = threading.Event()  # set by shutdown: a trickling answer stops too
         manifest = root / "manifest.json"
         self.manifest = json.loads(manifest.read_text()) if manifest.exists() else {"feeds": {}}
         self._etags: dict[tuple[str, int, int], str] = {}
@@ -95,6 +97,10 @@ class PartnerServer(ThreadingHTTPServer):
     def next_fault(self, feed: str) -> str | None:
         with self.lock:
             return self.faults[feed].popleft() if self.faults[feed] else None
+
+    def shutdown(self) -> None:
+        self.stopping.set()
+        super().shutdown()
 
     def start(self) -> threading.Thread:
         t = threading.Thread(target=self.serve_forever, name="partner-server", daemon=True)
@@ -198,6 +204,24 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if fault == "html":
             return self._send(200, b"<html><body>Service error</body></html>", {"Content-Type": "text/html"})
+        if fault and fault.startswith("trickle"):  # half the body at once, then a byte every S seconds
+            self.send_response(200)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            every = float(fault.partition(":")[2] or 20)
+            try:
+                for i in range(len(body) // 2, len(body)):
+                    self.wfile.flush()
+                    if self.server.stopping.wait(every):
+                        break
+                    self.wfile.write(body[i : i + 1])
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up: what a deadline is for
+            self.close_connection = True
+            return
         if fault == "cut":
             self.send_response(200)
             for k, v in headers.items():

@@ -171,3 +171,20 @@ def screenshot(page: Path, shot: Path, height: int = 1500) -> None:
     assert shot.stat().st_size > 20_000
     if os.environ.get("YOS_KEEP_SCREENSHOTS"):
         shutil.copy(shot, Path(os.environ["YOS_KEEP_SCREENSHOTS"]) / shot.name)
+
+
+# The stand-in partners' tokens (sandbox.partner_server) and the same tokens as the pipeline reads them.
+TOKENS = {
+    "YOS_TOKEN_POLICE": "tp",
+    "YOS_TOKEN_COURTS": "tc",
+    "YOS_TOKEN_CSC": "ts",
+    "YOS_TOKEN_YOS": "ty",
+    "YOS_TOKEN_REFERENCE": "tr",
+}
+PARTNER_TOKENS = {
+    "police": "tp",
+    "courts": "tc",
+    "childrens_social_care": "ts",
+    "yos": "ty",
+    "reference": "tr",
+}

@@ -17,24 +17,10 @@ import pytest
 from sandbox.generate import generate
 from sandbox.mailcatcher import MailCatcher
 from sandbox.partner_server import serve
-from tests.helpers import screenshot
+from tests.helpers import PARTNER_TOKENS, TOKENS, screenshot
 from warehouse.db import connect_analyst
 
 BIN = Path(sys.executable).parent
-TOKENS = {
-    "YOS_TOKEN_POLICE": "tp",
-    "YOS_TOKEN_COURTS": "tc",
-    "YOS_TOKEN_CSC": "ts",
-    "YOS_TOKEN_YOS": "ty",
-    "YOS_TOKEN_REFERENCE": "tr",
-}
-PARTNER_TOKENS = {
-    "police": "tp",
-    "courts": "tc",
-    "childrens_social_care": "ts",
-    "yos": "ty",
-    "reference": "tr",
-}
 
 
 @pytest.fixture(scope="module")

@@ -81,6 +81,28 @@ def write_chunks(chunks: Iterable[bytes], dest_dir: Path) -> tuple[Path, str, in
     return tmp, digest.hexdigest(), size
 
 
+def remove_interrupted(data_dir: Path) -> list[Path]:
+    """Remove what an interrupted transfer left in landing (``.incoming-<pid>-...`` of a process that is gone,
+    killed before it could clean up): raw rows that nothing would ever read or remove. Returns what went."""
+    removed = []
+    for tmp in (data_dir / "landing").glob("*/.incoming-*"):
+        pid = tmp.name.removeprefix(".incoming-").split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: not ours to judge
+        return True
+    return True
+
+
 def land(
     con: duckdb.DuckDBPyConnection,
     data_dir: Path,
@@ -124,7 +146,7 @@ def land(
             is_new=False,
         )
     os.replace(tmp, stored)  # atomic: a landed file is always whole
-    os.chmod(stored, 0o440)
+    os.chmod(stored, 0o400)  # as received, for good: read-only, and the service's alone
     extract = Extract(
         extract_id=f"{feed}-{sha[:12]}",
         feed=feed,

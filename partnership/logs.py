@@ -29,3 +29,15 @@ def _base() -> logging.Logger | logging.LoggerAdapter:
 def feed_logger(partner: str = "-", feed: str = "-", extract: str = "-") -> logging.LoggerAdapter:
     """A logger whose every line names ``partner/feed/extract``."""
     return _Context(_base(), {"where": f"{partner}/{feed}/{extract}"})
+
+
+def to_stderr() -> None:
+    """Show the ``yos`` logger's lines (INFO and above) on standard error: for a long-running command outside a
+    Prefect run (``yos intake watch``), whose every action is otherwise silent."""
+    logger = logging.getLogger("yos")
+    if not any(getattr(h, "yos_stderr", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+        handler.yos_stderr = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

@@ -182,9 +182,11 @@ def intake_watch(interval: float, settle: float) -> None:
 
     from flows import events
     from flows.steps import Pipeline
-    from partnership.logs import feed_logger
+    from partnership.logs import feed_logger, to_stderr
     from warehouse.db import WarehouseBusy
 
+    to_stderr()
+    feed_logger().info("watching %s every %s s", prepare_environment().intake, interval)
     while True:
         try:
             with Pipeline() as p:

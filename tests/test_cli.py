@@ -116,3 +116,19 @@ def test_generate_is_deterministic_for_a_seed(tmp_path: Path) -> None:
         digest(tmp_path / "a")
         != hashlib.sha256(b"".join(p.read_bytes() for p in sorted((tmp_path / "c").rglob("*.csv")))).hexdigest()
     )
+
+
+def test_load_takes_the_period_an_extract_speaks_for(partnership: Path, tmp_path: Path) -> None:
+    header = str(partnership / "childrens_social_care" / "cic_header.csv")
+    bad = run("load", "cic_header", header, "--no-alert", "--period", "2024-03-31", data=tmp_path / "d")
+    assert bad.returncode == 2 and "--period" in bad.stderr and "START/END" in bad.stderr
+    backwards = run(
+        "load", "cic_header", header, "--no-alert", "--period", "2024-03-31/2023-04-01", data=tmp_path / "d"
+    )
+    assert backwards.returncode == 2 and "ends (2023-04-01) before it starts" in backwards.stderr
+    ok = run("load", "cic_header", header, "--no-alert", "--period", "2023-04-01/2024-03-31", data=tmp_path / "d")
+    assert ok.returncode == 0, ok.stderr
+    q = run(
+        "sql", "select declared_period_start, declared_period_end from audit.extracts", "--json", data=tmp_path / "d"
+    )
+    assert q.stdout.strip() == '{"declared_period_start": "2023-04-01", "declared_period_end": "2024-03-31"}'

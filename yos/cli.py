@@ -3,6 +3,7 @@ went wrong and how to fix it; a traceback means a bug."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import sys
@@ -249,8 +250,13 @@ def run_nightly(partners_: tuple[str, ...]) -> None:
 @click.argument("feed")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--no-alert", is_flag=True, help="Do not email the partner about problems.")
+@click.option(
+    "--period",
+    help="The period the extract speaks for, START/END (YYYY-MM-DD/YYYY-MM-DD), e.g. 2023-04-01/2024-03-31 for a "
+    "2023/24 SSDA903 return sent again: its rules are that year's.",
+)
 @friendly
-def load(feed: str, file: Path, no_alert: bool) -> None:
+def load(feed: str, file: Path, no_alert: bool, period: str | None) -> None:
     """Load FILE as an extract of FEED through the same validation, then republish the warehouse.
 
     Needs no partner server and no Prefect server.
@@ -261,7 +267,7 @@ def load(feed: str, file: Path, no_alert: bool) -> None:
     from flows.steps import Pipeline
 
     with Pipeline() as p:
-        extract = p.land_file(feed, file)
+        extract = p.land_file(feed, file, period=_period(period))
     run = run_loads([extract], alert=not no_alert)
     (result,) = run.loads
     click.echo(f"{file.name} ({extract.label}): {result['summary']}")
@@ -490,6 +496,21 @@ def kpi(view: str | None, as_at: str | None, la_code: str | None, as_json: bool)
         _print(rel, as_json)
     finally:
         con.close()
+
+
+def _period(text: str | None) -> tuple[dt.date | None, dt.date | None]:
+    """``START/END`` as two dates; a clear error naming the option otherwise."""
+    if not text:
+        return (None, None)
+    try:
+        start, end = (dt.date.fromisoformat(part.strip()) for part in text.split("/"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not START/END, e.g. 2023-04-01/2024-03-31", param_hint="--period"
+        ) from None
+    if end < start:
+        raise click.BadParameter(f"the period ends ({end}) before it starts ({start})", param_hint="--period")
+    return (start, end)
 
 
 def _print(rel: duckdb.DuckDBPyRelation, as_json: bool) -> None:

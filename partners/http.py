@@ -5,10 +5,10 @@ verified (against a custom CA bundle when given). Each attempt sends ``If-None-M
 the last extract landed for the feed (an unchanged extract costs one 304 and loads nothing), follows ``Link:
 rel="next"`` pages (each page a CSV with the header; later pages' headers are checked and dropped), accepts gzip,
 checks the content type and charset, and streams the body to disk, hashed on the way and cut off at the partner's
-size limit. Connection errors, timeouts, cut-off bodies, 429 and 5xx are retried with exponential backoff and
-jitter, honouring ``Retry-After``, within a bounded number of attempts and a bounded total time; 401/403 stop at
-once (retrying cannot fix a credential). Every attempt is recorded in ``audit.fetches``; no URL, log line or
-message ever carries a secret.
+size limit. Connection errors, timeouts, cut-off bodies, 429 and 5xx are retried (by tenacity) with exponential
+backoff and jitter, honouring ``Retry-After``, within a bounded number of attempts and a bounded total time;
+401/403 stop at once (retrying cannot fix a credential). Every attempt is recorded in ``audit.fetches``; no URL,
+log line or message ever carries a secret.
 """
 
 from __future__ import annotations

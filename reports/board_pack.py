@@ -21,6 +21,7 @@ from reports import data_quality
 from reports.charts import esc as _esc
 from reports.charts import nice as _nice
 from reports.charts import segments as _segments
+from warehouse import audit
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 
@@ -168,7 +169,7 @@ def render(con: duckdb.DuckDBPyConnection, area: dict[str, str], threshold: int)
             f"the published warehouse holds no measures for {area['la_name']} ({area['la_code']}): "
             "load the partners' extracts first (yos run nightly)"
         )
-    load_id, loaded_at = con.execute("select max(load_id), max(finished_at) from audit.loads").fetchone()
+    load_id, loaded_at = audit.latest_load(con)
     groups: dict[str, list[Measure]] = {}
     for m in ms:
         groups.setdefault(m.kpi, []).append(m)

@@ -15,6 +15,7 @@ from partnership.config import load_config
 from partnership.settings import Paths, prepare_environment
 from sandbox.generate import generate
 from sandbox.partner_server import serve
+from warehouse import audit
 from warehouse.db import connect_analyst
 
 DEMO_DEFECTS = [
@@ -46,11 +47,7 @@ def report(paths: Paths, la_code: str, new_loads: set[str]) -> str:
     """What the published warehouse now says: per-feed rows, headline KPIs. Every figure is read from it."""
     con = connect_analyst(paths.published_db)
     try:
-        loads = con.execute(
-            """select partner, feed, status, rows_received, rows_loaded, rows_quarantined, extract_id
-               from audit.loads qualify row_number() over (partition by feed order by load_id desc) = 1
-               order by partner, feed"""
-        ).fetchall()
+        loads = audit.latest_per_feed(con)
         feeds = [
             (p, f, r, lo, q, s.replace("_", " ") + ("" if e in new_loads else " (earlier run)"))
             for p, f, s, r, lo, q, e in loads

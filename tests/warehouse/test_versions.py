@@ -129,7 +129,7 @@ def loaded_a(tmp_path_factory: pytest.TempPathFactory) -> Path:
 KILL_AT = {
     "after landing": "warehouse.load.load_extract",
     "after staging": "warehouse.staging.drop",
-    "after validation": "expectations.validate.validate",
+    "after validation": "warehouse.load.validate",
     "before commit": "warehouse.loading.load",
     "while publishing": "warehouse.publish.build",
 }

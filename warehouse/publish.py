@@ -71,6 +71,36 @@ AUDIT_COPIES = {
         "Late-extract reminders and escalations sent.",
     ),
 }
+# The loader's table each copy is made from: a copied column keeps that column's comment (the loader's tables are
+# commented by warehouse/migrations/004_column_comments.sql); a column the copy computes is commented here.
+AUDIT_SOURCES = {"loads": "audit.loads", "extracts": "landing.extracts", "data_quality": "quarantine.row_problems",
+                 "extract_problems": "audit.extract_problems", "problems": "quarantine.problems",
+                 "reminders": "audit.reminders"}  # fmt: skip
+AUDIT_COMPUTED = {
+    ("data_quality", "failing_rows"): "Failing rows the load found for the rule (one row may break several rules).",
+    ("data_quality", "lines"): "Distinct lines of the partner's file that broke the rule.",
+}
+
+
+def _audit_comments(con: duckdb.DuckDBPyConnection, home: str, table: str) -> None:
+    """Give each column of the published ``audit.<table>`` the comment of the loader's column it copies (or the one
+    :data:`AUDIT_COMPUTED` gives it)."""
+    schema, source = AUDIT_SOURCES[table].split(".")
+    sourced = dict(
+        con.execute(
+            "select column_name, comment from duckdb_columns() where database_name = ? and schema_name = ? "
+            "and table_name = ?",
+            [home, schema, source],
+        ).fetchall()
+    )
+    for (column,) in con.execute(
+        "select column_name from duckdb_columns() where database_name = 'pub' and schema_name = 'audit' "
+        "and table_name = ?",
+        [table],
+    ).fetchall():
+        text = AUDIT_COMPUTED.get((table, column)) or sourced.get(column)
+        if text:
+            con.execute(f'comment on column audit.{table}."{column}" is {sql_literal(text)}')
 
 
 def _core_views(con: duckdb.DuckDBPyConnection) -> None:
@@ -322,6 +352,7 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
         for table, (query, comment) in AUDIT_COPIES.items():
             con.execute(f"create table audit.{table} as {query.format(home=home)}")
             con.execute(f"comment on table audit.{table} is {sql_literal(comment)}")
+            _audit_comments(con, home, table)
         _core_views(con)
         _partnership(con, area)
         apply_transforms(con)

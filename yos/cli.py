@@ -541,5 +541,80 @@ def contracts(out: Path) -> None:
         click.echo(str(path))
 
 
+@cli.group()
+def hub() -> None:
+    """A regional hub: several partnerships on one Prefect server (PostgreSQL) and a pool of workers."""
+
+
+_HUB_CONFIG = click.option(
+    "--config",
+    "hub_config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The hub configuration (default: $YOS_HUB_CONFIG, else config/hub.example.yml).",
+)
+
+
+@hub.command("check")
+@_HUB_CONFIG
+@friendly
+def hub_check(hub_config: Path | None) -> None:
+    """Read the hub configuration and every partnership's own; refuse shared directories or secrets.
+
+    Example: yos hub check --config config/hub.example.yml
+    """
+    from hub.config import check_hub, load_hub
+
+    h = load_hub(hub_config, check=False)
+    configs = check_hub(h)
+    for mid, m in h.members.items():
+        cfg = configs[mid]
+        click.echo(f"{mid}: {cfg.name} ({cfg.la_code}), {len(cfg.partners)} partners, data in {m.data_dir}")
+    click.echo(f"hub warehouse: {h.warehouse}; work pool {h.work_pool}, {h.workers} worker(s)")
+
+
+@hub.command("serve")
+@_HUB_CONFIG
+@click.option("--workers", type=int, help="Workers to start (default: the configuration's); 0 starts none.")
+@click.option("--port", type=int, help="Port for the Prefect server it starts (default: a free one).")
+@click.option("--temp-postgres", is_flag=True, help="Start a throwaway PostgreSQL for the server (a trial).")
+@click.option("--no-schedules", is_flag=True, help="Deploy without schedules (runs by hand or API only).")
+@friendly
+def hub_serve(hub_config: Path | None, workers: int | None, port: int | None, temp_postgres: bool,
+              no_schedules: bool) -> None:  # fmt: skip
+    """Run the hub: a Prefect server on PostgreSQL (unless PREFECT_API_URL is set), the work pool, every
+    partnership's deployments and the hub rebuild, and the workers.
+
+    Example: PREFECT_API_DATABASE_CONNECTION_URL=postgresql+asyncpg://prefect:PW@db/prefect yos hub serve
+    """
+    from hub.config import load_hub
+    from hub.serve import serve as run_hub
+
+    run_hub(load_hub(hub_config), lambda s: click.echo(s), workers=workers, port=port, temp_postgres=temp_postgres,
+            schedules=not no_schedules)  # fmt: skip
+
+
+@hub.command("rebuild")
+@_HUB_CONFIG
+@friendly
+def hub_rebuild(hub_config: Path | None) -> None:
+    """Rebuild the hub warehouse now from every partnership's published file (last nights from the Prefect API
+    when PREFECT_API_URL is set).
+
+    Example: yos hub rebuild
+    """
+    import os
+
+    from hub.config import load_hub
+    from hub.warehouse import build
+
+    h = load_hub(hub_config, check=False)
+    states = {}
+    if os.environ.get("PREFECT_API_URL"):
+        from hub.flows import last_nights
+
+        states = last_nights(h)
+    click.echo(f"hub warehouse rebuilt: {build(h, states)}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     cli()

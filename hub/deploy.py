@@ -1,0 +1,162 @@
+"""Deploying a hub to one Prefect server: a process work pool, each member partnership's deployments, the hub
+warehouse's rebuild, and the automation that runs the rebuild after every member's nightly ends.
+
+How a run knows its partnership: by its environment, as every ``yos`` process does. Each member's deployments carry
+job variables ``env: {YOS_CONFIG, YOS_DATA_DIR, PREFECT_HOME, TMPDIR, ...}`` (:meth:`hub.config.Member.job_env`), and
+a process worker starts each flow run as a fresh process with them. So the flows, tasks and every package below run
+unchanged: configuration, data directory, key and tokens are resolved in that process only, one partnership per
+process, and no flow signature carries a partnership. (A flow parameter would have had to reach every task and be
+turned into the same environment inside one long-lived process, where a partnership's key could outlive its run.)
+
+One writer per DuckDB file: each member's nightly deployment has a concurrency limit of 1 (ENQUEUE: a second run
+waits), and its other deployments meet the loader's lock as today (the warehouse-busy retry). Members differ in
+files, so their runs go side by side on different workers; each worker takes one run at a time (``--limit 1``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID
+
+from hub.config import Hub, Member
+from partnership.settings import PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+NIGHTLY_TAG = "yos-hub-nightly"
+REBUILD = "hub-rebuild"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One kind of member deployment: its name prefix, entrypoint, whether it is limited to one run at a time, and
+    its schedule (a member's own nightly schedule for ``nightly``)."""
+
+    name: str
+    entrypoint: str
+    description: str
+    one_at_a_time: bool
+    cron: str | None = None
+
+
+MEMBER_DEPLOYMENTS = (
+    Spec("nightly", "flows/nightly.py:nightly", "Pull every feed, validate, load, publish and alert.", True),
+    Spec(
+        "retention",
+        "flows/retention.py:retention",
+        "Delete what is past each feed's retention period.",
+        True,
+        "30 3 * * 0",
+    ),  # fmt: skip
+    Spec("backfill", "flows/backfill.py:backfill", "Re-run a feed's landed extracts through validation.", True),
+)
+
+
+class DeployError(RuntimeError):
+    """The work pool or a deployment could not be created; the message says which."""
+
+
+def _pull_steps() -> list[dict]:
+    return [{"prefect.deployments.steps.set_working_directory": {"directory": str(PROJECT_ROOT)}}]
+
+
+def create_pool(hub: Hub, env: dict[str, str]) -> None:
+    r = subprocess.run(
+        [str(BIN / "prefect"), "work-pool", "create", hub.work_pool, "--type", "process", "--overwrite"],
+        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    if r.returncode != 0:
+        raise DeployError(f"could not create the work pool {hub.work_pool}: {(r.stdout + r.stderr)[-1500:]}")
+
+
+def deploy(hub: Hub, schedules: bool = True) -> dict[str, UUID]:
+    """Create or update every deployment of the hub (the API named by ``PREFECT_API_URL``); their ids by name.
+    ``schedules=False`` deploys them without schedules (runs by hand or by the API only: tests and the bench)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import DeploymentScheduleCreate
+    from prefect.client.schemas.objects import ConcurrencyOptions
+    from prefect.client.schemas.schedules import CronSchedule
+    from prefect.events.actions import RunDeployment
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
+    from prefect.events.schemas.events import ResourceSpecification
+    from prefect.utilities.callables import parameter_schema_from_entrypoint
+
+    ids: dict[str, UUID] = {}
+    with get_client(sync_client=True) as client:
+        flow_ids: dict[str, UUID] = {}
+
+        def create(name: str, entrypoint: str, m: Member | None, spec_desc: str, limited: bool,
+                   cron: str | None, env: dict[str, str], tags: list[str]) -> UUID:  # fmt: skip
+            flow_name = "hub-rebuild" if m is None else entrypoint.split(":")[1].replace("_", "-")
+            if flow_name not in flow_ids:
+                flow_ids[flow_name] = client.create_flow_from_name(flow_name)
+            path = str(PROJECT_ROOT / entrypoint.split(":")[0])
+            return client.create_deployment(
+                flow_ids[flow_name],
+                name,
+                description=spec_desc,
+                work_pool_name=hub.work_pool,
+                work_queue_name="default",
+                entrypoint=entrypoint,
+                path=str(PROJECT_ROOT),
+                pull_steps=_pull_steps(),
+                job_variables={"env": env},
+                tags=tags,
+                parameter_openapi_schema=parameter_schema_from_entrypoint(
+                    f"{path}:{entrypoint.split(':')[1]}"
+                ).model_dump_for_openapi(),
+                concurrency_limit=1 if limited else None,
+                concurrency_options=ConcurrencyOptions(collision_strategy="ENQUEUE") if limited else None,
+                schedules=[
+                    DeploymentScheduleCreate(
+                        schedule=CronSchedule(cron=cron, timezone=hub.timezone), active=True, slug=f"{name}-cron"
+                    )
+                ]
+                if cron and schedules
+                else [],
+            )
+
+        for m in hub.members.values():
+            for s in MEMBER_DEPLOYMENTS:
+                name = f"{s.name}-{m.id}"
+                cron = m.schedule if s.name == "nightly" else s.cron
+                tags = ["yos-hub", f"partnership:{m.id}"] + ([NIGHTLY_TAG] if s.name == "nightly" else [])
+                ids[name] = create(name, s.entrypoint, m, f"{m.id}: {s.description}", s.one_at_a_time, cron,
+                                   m.job_env(), tags)  # fmt: skip
+        ids[REBUILD] = create(
+            REBUILD,
+            "hub/flows.py:hub_rebuild",
+            None,
+            "Rebuild the hub warehouse from every partnership's published figures (after each nightly).",
+            True,
+            None,
+            {
+                "YOS_HUB_CONFIG": str(hub.path),
+                "YOS_DATA_DIR": str(hub.data_dir),
+                "PREFECT_HOME": str(hub.prefect_home),
+                "TMPDIR": str(hub.data_dir / "tmp"),
+            },  # fmt: skip
+            ["yos-hub"],
+        )
+        # After every member's nightly ends, however it ends, rebuild the hub warehouse.
+        name = f"{hub.work_pool}: rebuild the hub after each nightly"
+        for old in client.read_automations_by_name(name):
+            client.delete_automation(old.id)
+        client.create_automation(
+            AutomationCore(
+                name=name,
+                trigger=EventTrigger(
+                    expect={"prefect.flow-run.Completed", "prefect.flow-run.Failed", "prefect.flow-run.Crashed"},
+                    match_related=ResourceSpecification(
+                        {"prefect.resource.role": "tag", "prefect.resource.id": f"prefect.tag.{NIGHTLY_TAG}"}
+                    ),
+                    posture=Posture.Reactive,
+                    threshold=1,
+                    within=0,
+                ),
+                actions=[RunDeployment(source="selected", deployment_id=ids[REBUILD], parameters={})],
+            )
+        )
+    return ids

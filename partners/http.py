@@ -5,7 +5,10 @@ verified (against a custom CA bundle when given). Each attempt sends ``If-None-M
 the last extract landed for the feed (an unchanged extract costs one 304 and loads nothing), follows ``Link:
 rel="next"`` pages (each page a CSV with the header; later pages' headers are checked and dropped), accepts gzip,
 checks the content type and charset, and streams the body to disk, hashed on the way and cut off at the partner's
-size limit. Connection errors, timeouts, cut-off bodies, 429 and 5xx are retried (by tenacity) with exponential
+size limit. Every transfer (a request and its pages) has an overall deadline (the partner's
+``transfer_deadline_seconds``): httpx's timeouts bound each read, so a partner sending a byte every few seconds would
+otherwise hold a pull for as long as it liked; past the deadline the connection is shut, the partial file removed,
+and the attempt counts as a transient failure. Connection errors, timeouts, cut-off bodies, 429 and 5xx are retried (by tenacity) with exponential
 backoff and jitter, honouring ``Retry-After``, within a bounded number of attempts and a bounded total time;
 401/403 stop at once (retrying cannot fix a credential). Every attempt is recorded in ``audit.fetches``; no URL,
 log line or message ever carries a secret.
@@ -15,7 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -150,14 +155,76 @@ def _check_response(partner: Partner, feed: str, r: httpx.Response) -> None:
         )
 
 
+class _Deadline:
+    """A transfer's overall deadline: :meth:`watch` shuts the response's connection when it passes, so a read that
+    is waiting on a trickling partner returns at once rather than at the end of its own timeout."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.at = time.monotonic() + seconds
+        self._timers: list[threading.Timer] = []
+
+    @property
+    def passed(self) -> bool:
+        return time.monotonic() >= self.at
+
+    def error(self) -> _Retry:
+        return _Retry(None, f"the transfer was still running at its deadline of {self.seconds:g} s; abandoned")
+
+    def watch(self, response: httpx.Response) -> None:
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if sock is None:
+            return
+
+        def shut() -> None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed: the transfer ended by itself
+
+        timer = threading.Timer(max(self.at - time.monotonic(), 0.0), shut)
+        timer.daemon = True
+        timer.start()
+        self._timers.append(timer)
+
+    def cancel(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+
+
 def _pages(
-    client: httpx.Client, first: httpx.Response, partner: Partner, feed: str, headers: dict[str, str]
+    client: httpx.Client,
+    first: httpx.Response,
+    partner: Partner,
+    feed: str,
+    headers: dict[str, str],
+    deadline: _Deadline,
 ) -> Iterator[bytes]:
-    """The body of the first response, then of each ``rel=next`` page without its header line; size-limited."""
+    """The body of the first response, then of each ``rel=next`` page without its header line; size-limited and
+    abandoned at the transfer's deadline."""
+    try:
+        yield from _page_bodies(client, first, partner, feed, headers, deadline)
+    except TRANSIENT as e:
+        if deadline.passed:  # the watchdog shut the connection under a read: say why
+            raise deadline.error() from e
+        raise
+
+
+def _page_bodies(
+    client: httpx.Client,
+    first: httpx.Response,
+    partner: Partner,
+    feed: str,
+    headers: dict[str, str],
+    deadline: _Deadline,
+) -> Iterator[bytes]:
     size, header, response, page = 0, b"", first, 1
     while True:
         head: bytes | None = b""  # this page's bytes until its first line is complete; None after
         for chunk in response.iter_bytes():
+            if deadline.passed:
+                raise deadline.error()
             size += len(chunk)
             if size > partner.max_bytes:
                 raise FetchError(
@@ -193,6 +260,7 @@ def _pages(
             return
         page += 1
         response = client.send(client.build_request("GET", str(response.url.join(nxt)), headers=headers), stream=True)
+        deadline.watch(response)
         _check_response(partner, feed, response)
 
 
@@ -253,6 +321,7 @@ def _attempt(
 ) -> Extract | None:
     """One request (and its pages), recorded in ``audit.fetches`` whatever its outcome."""
     started = time.monotonic()
+    deadline = _Deadline(partner.transfer_deadline_seconds)
 
     def record(status: int | None, size: int | None, outcome: str, detail: str | None) -> None:
         audit.record_fetch(
@@ -262,6 +331,7 @@ def _attempt(
 
     try:
         with client.stream("GET", url, headers=headers) as r:
+            deadline.watch(r)
             if r.status_code == 304:
                 record(304, 0, "unchanged", None)
                 return None
@@ -271,7 +341,8 @@ def _attempt(
                 record(r.status_code, None, "failed", str(e))
                 raise
             extract = land(
-                con, data_dir, feed=feed, partner=partner.id, chunks=_pages(client, r, partner, feed, headers),
+                con, data_dir, feed=feed, partner=partner.id,
+                chunks=_pages(client, r, partner, feed, headers, deadline),
                 source=url, original_name=f"{feed}.csv", period=_period(r.headers.get("X-Extract-Period")),
                 kind=r.headers.get("X-Extract-Kind") or None, etag=r.headers.get("ETag"),
                 last_modified=r.headers.get("Last-Modified"),
@@ -282,3 +353,5 @@ def _attempt(
         record(e.status if isinstance(e, _Retry) else None, None, "retry",
                e.detail if isinstance(e, _Retry) else type(e).__name__)  # fmt: skip
         raise
+    finally:
+        deadline.cancel()

@@ -118,7 +118,8 @@ class Partner:
 
     ``auth_type`` is ``bearer`` (``token``), ``api_key`` (``token`` sent in ``api_key_header``), ``mtls`` (client
     certificate ``client_cert`` and key ``client_key``, files) or ``none``. TLS is always verified, against
-    ``ca_bundle`` when given."""
+    ``ca_bundle`` when given. ``transfer_deadline_seconds`` bounds one transfer (a request and its pages) as a
+    whole, however slowly the partner sends: past it the transfer is abandoned and retried as a transient failure."""
 
     id: str
     name: str
@@ -132,6 +133,7 @@ class Partner:
     client_key: str | None = None
     ca_bundle: str | None = None
     max_bytes: int = 2 * 1024**3
+    transfer_deadline_seconds: float = 1800.0
 
     def feed_url(self, feed: str) -> str:
         return f"{self.base_url.rstrip('/')}/{feed}.csv"
@@ -189,6 +191,16 @@ class Config:
         raise ConfigError(f"feed {feed!r} is not configured for any partner in {self.path}")
 
 
+def _positive(partner: str, key: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = 0.0
+    if number <= 0:
+        raise ConfigError(f"partner {partner}: {key} must be a positive number of seconds, not {value!r}")
+    return number
+
+
 def default_config_path() -> Path:
     return Path(os.environ.get("YOS_CONFIG", PROJECT_ROOT / "config" / "partnership.yml"))
 
@@ -229,6 +241,9 @@ def load_config(path: Path | None = None) -> Config:
             client_key=auth.get("client_key"),
             ca_bundle=tls.get("ca_bundle"),
             max_bytes=int(p.get("max_bytes", 2 * 1024**3)),
+            transfer_deadline_seconds=_positive(
+                pid, "transfer_deadline_seconds", p.get("transfer_deadline_seconds", 1800)
+            ),
         )
     retention = doc.get("retention") or {}
     default_years = int(retention.get("default_years", 6))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,52 @@ def _lines_text(lines: list[int], total: int) -> str:
 ATTACHED_PROBLEMS = 10_000
 
 
+# What an alert echoes of what a partner sent (a header, a value in a message, a cell of the attachment) is cut to a
+# readable length, saying how long it was: a 64 KB column name once filled the mail and its subject matter twice.
+ECHO_TOKEN = 120  # one unbroken run of characters (a column name, a value)
+ECHO_TEXT = 2_000  # a whole message or fix
+ECHO_CELL = 1_000  # a cell of the attached CSV; the line number finds the row in the partner's own file
+# A partner's row is parsed back into its columns up to this size; the csv module's default (128 KB a field) once
+# crashed composing an alert after the load had published, so the partner was never told.
+ROW_LIMIT = 64 * 1024 * 1024
+
+
+def cut(text: str, limit: int) -> str:
+    """``text``, or its first ``limit`` characters and how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters, cut)"
+
+
+_LONG_RUN = re.compile(rf"\S{{{ECHO_TOKEN + 1},}}")
+
+
+def readable(text: str | None) -> str | None:
+    """A message as an alert shows it: each overlong unbroken run cut (a header or value echoed in it), then the
+    whole cut to a readable length."""
+    if text is None:
+        return None
+
+    def one(m: re.Match[str]) -> str:
+        run = m.group().rstrip(".,;:")  # the sentence's own stop is not part of the value
+        return cut(run, ECHO_TOKEN) + m.group()[len(run) :]
+
+    return cut(_LONG_RUN.sub(one, text), ECHO_TEXT)
+
+
+def _fields(text: str) -> list[str]:
+    """The columns of one line as the partner sent it; none when it cannot be parsed as one CSV record."""
+    if not text or len(text) > ROW_LIMIT:
+        return []
+    previous = csv.field_size_limit(ROW_LIMIT)
+    try:
+        return next(csv.reader([text]), [])
+    except csv.Error:
+        return []
+    finally:
+        csv.field_size_limit(previous)
+
+
 def _failing_rows_csv(con: duckdb.DuckDBPyConnection, load_id: int, path: Path, columns: list[str]) -> bytes:
     listed = problems.row_problems(con, load_id, ATTACHED_PROBLEMS)
     wanted = {p[0] for p in listed}
@@ -67,7 +114,7 @@ def _failing_rows_csv(con: duckdb.DuckDBPyConnection, load_id: int, path: Path, 
     w.writerow(["line", "rule", "severity", "column", "problem", "how_to_fix", *columns, "line_as_sent"])
     for line, rule, severity, column, message, fix in listed:
         text = raw.get(line, "")
-        values = next(csv.reader([text])) if text else []
+        values = _fields(text)
         fields = values if len(values) == len(columns) else [""] * len(columns)
         w.writerow(
             [
@@ -75,10 +122,10 @@ def _failing_rows_csv(con: duckdb.DuckDBPyConnection, load_id: int, path: Path, 
                 rule,
                 severity,
                 column or "",
-                message,
-                fix,
-                *fields,
-                text if len(values) != len(columns) else "",
+                readable(message),
+                readable(fix),
+                *(cut(v, ECHO_CELL) for v in fields),
+                cut(text, ECHO_CELL) if len(values) != len(columns) else "",
             ]
         )
     return out.getvalue().encode("utf-8")
@@ -117,6 +164,7 @@ def compose(
         )
         for rule_id, severity, message, fix in audit.extract_problems(con, load_id):
             status = _status(con, partner.id, feed, rule_id, "", load_id)
+            message, fix = readable(message), readable(fix)
             if severity == "fatal":
                 held_back.append({"feed": feed, "extract_id": extract_id, "rule_id": rule_id, "message": message,
                                   "fix": fix, "status": status})  # fmt: skip
@@ -131,10 +179,10 @@ def compose(
                     "feed": feed,
                     "rule_id": rule_id,
                     "severity": severity,
-                    "column": column,
+                    "column": readable(column),
                     "status": _status(con, partner.id, feed, rule_id, column or "", load_id),
-                    "message": message,
-                    "fix": fix,
+                    "message": readable(message),
+                    "fix": readable(fix),
                     "rows": count,
                     "lines_text": _lines_text(lines, count),
                     "spec": f"docs/contracts/{feed}.md, from {contract.spec}",
@@ -148,7 +196,7 @@ def compose(
             if listed > ATTACHED_PROBLEMS:
                 truncated.append({"name": f"{feed}_failing_rows.csv", "listed": ATTACHED_PROBLEMS, "total": listed})
     fixed = [
-        {"feed": f, "rule_id": r, "column": c, "since": o.strftime("%d %B %Y")}
+        {"feed": f, "rule_id": r, "column": readable(c), "since": o.strftime("%d %B %Y")}
         for f, r, c, o in problems.fixed_by(con, partner.id, load_ids)
     ]
     if not held_back and not found and not fixed:

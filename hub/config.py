@@ -206,9 +206,6 @@ def check_hub(hub: Hub) -> dict[str, Config]:
             raise ConfigError(f"the hub's data directory {hub.data_dir} must be outside partnership {m.id}'s")
         dirs[m.data_dir] = m.id
         cfg = configs[m.id] = m.load()
-        if cfg.la_code in las:
-            raise ConfigError(f"partnerships {las[cfg.la_code]} and {m.id} both serve {cfg.la_code}")
-        las[cfg.la_code] = m.id
         for ref in set(_secret_refs(cfg)):
             if ref in owners:
                 raise ConfigError(
@@ -216,4 +213,7 @@ def check_hub(hub: Hub) -> dict[str, Config]:
                     "Give each partnership its own pseudonym key and tokens (e.g. {file: ${YOS_DATA_DIR}/secrets/...})"
                 )
             owners[ref] = m.id
+        if cfg.la_code in las:
+            raise ConfigError(f"partnerships {las[cfg.la_code]} and {m.id} both serve {cfg.la_code}")
+        las[cfg.la_code] = m.id
     return configs

@@ -23,13 +23,14 @@ class PostgresError(RuntimeError):
 
 
 def pg_bin() -> Path:
-    found = shutil.which("initdb")
-    if found:
-        return Path(found).parent
+    """Debian's newest PostgreSQL (``/usr/lib/postgresql/<version>/bin``), else the one on the PATH."""
     versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
-    if not versions:
-        raise PostgresError("PostgreSQL is not installed: apt-get install postgresql (initdb and pg_ctl are needed)")
-    return Path(versions[-1]).parent
+    if versions:
+        return Path(versions[-1]).parent
+    found = shutil.which("initdb")
+    if found and (Path(found).parent / "pg_ctl").exists() and (Path(found).parent / "createdb").exists():
+        return Path(found).parent
+    raise PostgresError("PostgreSQL is not installed: apt-get install postgresql (initdb and pg_ctl are needed)")
 
 
 def _free_port() -> int:

@@ -129,9 +129,11 @@ class HubService:
             wait_healthy(api, proc=self.server)
         self.api_url = api
         self.env["PREFECT_API_URL"] = api
-        os.environ["PREFECT_API_URL"] = api  # this process deploys through it
         create_pool(self.hub, self.env)
-        ids = deploy(self.hub, schedules=self.schedules)
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        with temporary_settings({PREFECT_API_URL: api}):  # this process deploys through it, and is left as it was
+            ids = deploy(self.hub, schedules=self.schedules)
         self.echo(f"deployed {len(ids)} deployments to the work pool {self.hub.work_pool}: "
                   + ", ".join(sorted(ids)))  # fmt: skip
         for i in range(1, self.workers + 1):

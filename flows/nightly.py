@@ -13,6 +13,7 @@ from prefect import flow, get_run_logger
 from flows import tasks
 from flows.run_loads import run_loads
 from flows.steps import Pipeline
+from notify.fetch_failures import notify_fetch_failures
 from partners.http import FetchError
 
 # Where a missing credential most often comes from: a shell that is not the service's.
@@ -48,6 +49,9 @@ def nightly(partners: list[str] | None = None) -> dict:
     with Pipeline() as p:
         pending = [e for e in p.pending() if not partners or e.partner in partners]
     run = run_loads(pending, every_night=True)
+    with Pipeline() as p:  # the partner's data lead and ours hear of a fetch failure once per episode, and when fixed
+        fetch_alerts = notify_fetch_failures(p.con, p.cfg, p.paths.data, p.paths.outbox, run.run_id, failures,
+                                             no_credential, [x.id for x in chosen])  # fmt: skip
     for f in failures:
         logger.error("not fetched: %s", f)
     summary = {
@@ -55,7 +59,7 @@ def nightly(partners: list[str] | None = None) -> dict:
         "published": run.published or str(p.paths.published_db),
         "board_pack": run.board_pack,
         "loads": run.loads,
-        "alerts": run.alerts,
+        "alerts": run.alerts + fetch_alerts,
         "fetch_failures": [str(f) for f in failures],
     }
     if failures or no_credential:  # the run is marked failed so the operator sees it; what did arrive is loaded

@@ -38,11 +38,20 @@ from warehouse.landing import Extract, FeedError, land, last_validators
 
 class FetchError(FeedError):
     """A feed could not be fetched (``partner`` and ``feed`` say which). ``transient`` says whether a later run may
-    succeed without anyone acting."""
+    succeed without anyone acting; ``status`` is the partner's last HTTP status, when it answered with one."""
 
-    def __init__(self, detail: str, *, transient: bool, partner: str | None = None, feed: str | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        transient: bool,
+        partner: str | None = None,
+        feed: str | None = None,
+        status: int | None = None,
+    ) -> None:
         super().__init__(detail, partner=partner, feed=feed)
         self.transient = transient
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -131,11 +140,14 @@ def _check_response(partner: Partner, feed: str, r: httpx.Response) -> None:
             transient=False,
             partner=partner.id,
             feed=feed,
+            status=r.status_code,
         )
     if r.status_code == 429 or r.status_code >= 500:
         raise _Retry(r.status_code, f"HTTP {r.status_code}", r.headers.get("Retry-After"))
     if r.status_code != 200:
-        raise FetchError(f"unexpected HTTP {r.status_code}", transient=False, partner=partner.id, feed=feed)
+        raise FetchError(
+            f"unexpected HTTP {r.status_code}", transient=False, partner=partner.id, feed=feed, status=r.status_code
+        )
     ctype, _, params = r.headers.get("Content-Type", "").partition(";")
     ctype = ctype.strip().lower()
     if ctype not in ACCEPTED_TYPES:
@@ -302,7 +314,10 @@ def fetch(
                 return _attempt(con, data_dir, client, partner, feed, url, headers, attempt)
     except TRANSIENT as e:
         detail = e.detail if isinstance(e, _Retry) else type(e).__name__
-        raise FetchError(f"{detail} after {attempt} attempts", transient=True, partner=partner.id, feed=feed) from e
+        status = e.status if isinstance(e, _Retry) else None
+        raise FetchError(
+            f"{detail} after {attempt} attempts", transient=True, partner=partner.id, feed=feed, status=status
+        ) from e
     finally:
         if own:
             client.close()

@@ -84,7 +84,11 @@ def test_a_reoffence_counts_when_proven_within_18_months_of_the_index_date(kpis)
     assert row == (3, 1, 1, 33.3, 1.0)
 
 
-def test_a_rolling_cohorts_index_event_is_the_childs_first_in_its_four_quarters(kpis) -> None:  # noqa: ANN001
+def test_a_rolling_cohort_holds_each_quarterly_index_event_in_its_four_quarters(kpis) -> None:  # noqa: ANN001
+    # Issue 25 changed this test's expected rows (items 2 and 6): it used to expect rolling windows starting before
+    # the first data held (2022-04-01 .. 2022-10-01) and one row per child per window (the child's first event of the
+    # four quarters). By the MoJ's method a year is its four quarterly cohorts, a child counted in each quarter they
+    # have an index event in, and a window is whole only when all four quarters lie within the data held.
     con = kpis(
         police=[
             caution("A1", "23/0000030A", "2023-01-02", "2023-01-10"),
@@ -96,22 +100,19 @@ def test_a_rolling_cohorts_index_event_is_the_childs_first_in_its_four_quarters(
     )
     got = con.execute(
         """select cohort_type, cohort_start, cohort_end, index_date from conformed.reoffending_members
-           order by cohort_type, cohort_end"""
+           order by cohort_type, cohort_end, index_date"""
     ).fetchall()
     assert [(t, str(s), str(e), str(i)) for t, s, e, i in got] == [
         ("quarter", "2023-01-01", "2023-03-31", "2023-01-10"),
         ("quarter", "2023-07-01", "2023-09-30", "2023-08-10"),
         ("quarter", "2024-07-01", "2024-09-30", "2024-08-10"),
-        # the four cohorts whose year holds the January caution
-        ("rolling_12_months", "2022-04-01", "2023-03-31", "2023-01-10"),
-        ("rolling_12_months", "2022-07-01", "2023-06-30", "2023-01-10"),
-        ("rolling_12_months", "2022-10-01", "2023-09-30", "2023-01-10"),
-        ("rolling_12_months", "2023-01-01", "2023-12-31", "2023-01-10"),
-        # then the August caution, until a year starts after it
+        # the data held runs from 2023 Q1 to 2024 Q3: windows end 2023-12-31 at the earliest
+        ("rolling_12_months", "2023-01-01", "2023-12-31", "2023-01-10"),  # the child in Q1 ...
+        ("rolling_12_months", "2023-01-01", "2023-12-31", "2023-08-10"),  # ... and again in Q3
         ("rolling_12_months", "2023-04-01", "2024-03-31", "2023-08-10"),
         ("rolling_12_months", "2023-07-01", "2024-06-30", "2023-08-10"),
         ("rolling_12_months", "2023-10-01", "2024-09-30", "2024-08-10"),
-        # no cohort ends after the last quarter anyone has an index event in
+        # no cohort ends after the last quarter of the data held
     ]
 
 

@@ -1,6 +1,6 @@
 -- kpi.reoffending_by_group (grain, inputs and unique key: reoffending_by_group.yml)
 -- The cohorts of kpi.reoffending split five ways, so the board can see who reoffends: age band at the index
--- offence (10-14, 15-17), sex, ethnic group, the index disposal (caution = out of court, court order without
+-- event (10-14, 15-17), sex, ethnic group, the index disposal (caution = out of court, court order without
 -- custody, release from custody) and care status. Within one cohort and split, the groups add up to the cohort's
 -- row in kpi.reoffending.
 create or replace view kpi.reoffending_by_group as
@@ -33,7 +33,7 @@ final as (
 select * from final
 order by la_code, cohort_type, cohort_end, split, group_value;
 
-comment on view kpi.reoffending_by_group is 'Proven reoffending split by age band, sex, ethnic group, index disposal (out of court or court) and care status, by LA and cohort; the groups of a split add up to kpi.reoffending.';
+comment on view kpi.reoffending_by_group is 'Proven reoffending split by age band, sex, ethnic group, index disposal (out of court or court) and care status, by LA and cohort; the groups of a split add up to kpi.reoffending. Method: docs/methods.md#reoffending.';
 comment on column kpi.reoffending_by_group.la_code is 'ONS code of the local authority of residence at the index event.';
 comment on column kpi.reoffending_by_group.cohort_type is 'quarter or rolling_12_months (as kpi.reoffending).';
 comment on column kpi.reoffending_by_group.cohort_start is 'First day of the cohort period.';

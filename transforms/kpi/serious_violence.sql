@@ -14,6 +14,7 @@ offences as (
         offence_category
     from conformed.proven_outcomes
     where gravity_score >= 5 and offence_category in ('drugs', 'robbery', 'violence_against_person')
+        and age_at_offence between 10 and 17  -- proven outcomes hold adults' too (for reoffending)
 ),
 
 counted as (

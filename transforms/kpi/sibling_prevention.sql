@@ -14,8 +14,7 @@ siblings as (
 later_proven as (
     select distinct s.child_key, s.start_date
     from siblings as s
-    join conformed.child_identifiers as i on i.child_key = s.child_key and i.identifier_kind = 'pnc'
-    join conformed.proven_outcomes as p on p.child_key = i.identifier and p.proven_date > s.start_date
+    join conformed.proven_outcomes as p on p.child_key = s.child_key and p.proven_date > s.start_date
 ),
 
 final as (

@@ -99,16 +99,18 @@ def record(
     sent: tuple[bool, int, str | None],
     problems: int,
     copy: Path,
+    resent: bool = False,
 ) -> dict:
     """Record one delivery (``sent``: what :func:`send_email` or :func:`send_webhook` returned) in ``audit.alerts``;
-    returns its summary for the caller."""
+    returns its summary for the caller: ``run_id`` is the run the alert was composed in, ``resent`` says it is an
+    earlier run's alert tried again, ``error`` why it was not delivered."""
     ok, attempts, error = sent
     audit.record_alert(
         con, run_id=run_id, partner=partner, channel=channel, recipient=recipient, sent=ok, attempts=attempts,
         problems=problems, error=error, copy=copy,
     )  # fmt: skip
-    return {"partner": partner, "channel": channel, "recipient": recipient, "status": "sent" if ok else "failed",
-            "copy": str(copy), "error": error}  # fmt: skip
+    return {"run_id": run_id, "partner": partner, "channel": channel, "recipient": recipient,
+            "status": "sent" if ok else "failed", "copy": str(copy), "error": error, "resent": resent}  # fmt: skip
 
 
 def _webhook_url(contact: Contact) -> str | None:
@@ -155,7 +157,7 @@ def resend_failed(con: duckdb.DuckDBPyConnection, cfg: Config) -> list[dict]:
                 continue
             sent = send_webhook(url, json.loads(failed.copy.read_text()))
         records.append(record(con, failed.run_id, failed.partner, failed.channel, failed.recipient, sent,
-                              failed.problems, failed.copy))  # fmt: skip
+                              failed.problems, failed.copy, resent=True))  # fmt: skip
     return records
 
 

@@ -277,8 +277,19 @@ def load(feed: str, file: Path, no_alert: bool, period: str | None) -> None:
         click.echo(
             f"  see the failing rows: yos sql \"from audit.data_quality where extract_id = '{extract.extract_id}'\""
         )
-    for s in run.alerts:
+    for s in (a for a in run.alerts if not a.get("resent")):  # this load's alerts, and why one was not delivered
         click.echo(f"  alert to {s['recipient']}: {s['status']} (copy: {s['copy']})")
+        if s["status"] != "sent":
+            click.echo(f"    not delivered: {s['error']}; kept to resend on the next run")
+    earlier = [a for a in run.alerts if a.get("resent")]
+    if delivered := [a for a in earlier if a["status"] == "sent"]:
+        click.echo(f"  {len(delivered)} earlier alert(s) delivered now")
+    if undelivered := [a for a in earlier if a["status"] != "sent"]:
+        errors = sorted({str(a["error"]) for a in undelivered})
+        click.echo(
+            f"  {len(undelivered)} earlier alert(s) still undelivered ({', '.join(errors)}): "
+            + ", ".join(sorted({a["recipient"] for a in undelivered}))
+        )
     if result["status"] == "held_back":
         sys.exit(2)
 

@@ -124,6 +124,16 @@ class _Handler(BaseHTTPRequestHandler):
         if body and self.command != "HEAD":
             self.wfile.write(body)
 
+    def _trickle(self, rest: bytes, every: float) -> None:
+        try:
+            for i in range(len(rest)):
+                if self.server.stopping.wait(every):
+                    return
+                self.wfile.write(rest[i : i + 1])
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up: what a deadline is for
+
     def do_POST(self) -> None:
         if self.path != "/_faults":
             return self._send(404)
@@ -204,25 +214,8 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if fault == "html":
             return self._send(200, b"<html><body>Service error</body></html>", {"Content-Type": "text/html"})
-        if fault and fault.startswith("trickle"):  # half the body at once, then a byte every S seconds
-            self.send_response(200)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body[: len(body) // 2])
-            every = float(fault.partition(":")[2] or 20)
-            try:
-                for i in range(len(body) // 2, len(body)):
-                    self.wfile.flush()
-                    if self.server.stopping.wait(every):
-                        break
-                    self.wfile.write(body[i : i + 1])
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up: what a deadline is for
-            self.close_connection = True
-            return
-        if fault == "cut":
+        if fault == "cut" or (fault and fault.startswith("trickle")):
+            # promise the whole body and send half; then close (cut), or a byte every S seconds (trickle:S)
             self.send_response(200)
             for k, v in headers.items():
                 self.send_header(k, v)
@@ -230,6 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
+            if fault != "cut":
+                self._trickle(body[len(body) // 2 :], float(fault.partition(":")[2] or 20))
             self.close_connection = True
             return
         if self.server.gzip and "gzip" in self.headers.get("Accept-Encoding", ""):

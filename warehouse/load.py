@@ -55,13 +55,22 @@ class LoadResult:
 
 
 def _count_data_lines(extract: Extract) -> int:
-    """Data lines in a file held back whole (its header excluded), counted without reading it into memory."""
-    lines, last = 0, b"\n"
+    """Data lines in a file held back whole (its header excluded), counted without reading it into memory. A UTF-16
+    file (a byte order mark says so) is counted in its characters: its last newline is two bytes, and counting bytes
+    took one more row than it holds."""
+    import codecs
+
     with open(extract.path, "rb") as f:
+        utf16 = f.read(2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+        f.seek(0)
+        decode = codecs.getincrementaldecoder("utf-16")(errors="replace").decode if utf16 else None
+        lines, last = 0, "\n"
         while chunk := f.read(1 << 20):
-            lines += chunk.count(b"\n")
-            last = chunk[-1:]
-    lines += 0 if last == b"\n" else 1
+            text = decode(chunk) if decode else chunk.decode("latin-1")  # one character a byte: newlines stay
+            if text:
+                lines += text.count("\n")
+                last = text[-1]
+    lines += 0 if last == "\n" else 1
     return max(lines - 1, 0)
 
 

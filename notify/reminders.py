@@ -7,6 +7,7 @@ from email.message import EmailMessage
 
 from notify.calendar import LONDON, Notice
 from partnership.config import Config
+from reports.alert import contract_document, contract_name
 
 
 def _when(t: object) -> str:
@@ -26,7 +27,7 @@ def compose(cfg: Config, notice: Notice, recipient: str) -> EmailMessage:
             f"The last one we received arrived {_when(notice.last_received_at)}.\n\n"
             "Please send it as usual (to your endpoint or the intake folder). If there is nothing to report, a nil "
             "return (the header row alone) is on time; no file is not.\n"
-            f"Contract: docs/contracts/{notice.feed}.md\n\n"
+            f"Contract: {contract_name(notice.feed)}, attached\n\n"
             f"This is the only reminder for this due date. Questions: {cfg.yos_data_lead.name} "
             f"<{cfg.yos_data_lead.email}>\n"
         )
@@ -39,4 +40,7 @@ def compose(cfg: Config, notice: Notice, recipient: str) -> EmailMessage:
             "Until it arrives, every view built on this feed is out of date: see audit.loads and audit.reminders.\n"
         )
     msg.set_content(body)
+    if notice.kind == "reminder":  # the partner has no repository: the contract itself goes with the reminder
+        msg.add_attachment(contract_document(notice.feed), maintype="text", subtype="markdown",
+                           filename=contract_name(notice.feed))  # fmt: skip
     return msg

@@ -15,11 +15,17 @@ import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from expectations.contract import get_contract
+from expectations.docs import render as render_contract
 from partnership.config import Config, Partner
 from warehouse import audit, problems
 
 TEMPLATES = Path(__file__).parent / "templates"
-_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]), trim_blocks=False)
+# HTML templates are escaped; the plain-text one is not (an apostrophe in a fix is an apostrophe, not &#39;)
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=False),
+    trim_blocks=False,
+)
 
 
 @dataclass
@@ -31,6 +37,16 @@ class Alert:
     html: str
     attachments: dict[str, bytes] = field(default_factory=dict)
     problem_count: int = 0
+
+
+def contract_name(feed: str) -> str:
+    """The name of a feed's contract as sent with what a partner is told (the partner has no repository)."""
+    return f"{feed}_contract.md"
+
+
+def contract_document(feed: str) -> bytes:
+    """The partner-facing contract of ``feed`` (as ``docs/contracts/<feed>.md``, generated from the same source)."""
+    return render_contract(get_contract(feed)).encode("utf-8")
 
 
 def _status(con: duckdb.DuckDBPyConnection, partner: str, feed: str, rule_id: str, column: str, load_id: int) -> str:
@@ -165,13 +181,14 @@ def compose(
         for rule_id, severity, message, fix in audit.extract_problems(con, load_id):
             status = _status(con, partner.id, feed, rule_id, "", load_id)
             message, fix = readable(message), readable(fix)
+            spec = f"{contract_name(feed)} (at the end of this message), rule {rule_id}"
             if severity == "fatal":
                 held_back.append({"feed": feed, "extract_id": extract_id, "rule_id": rule_id, "message": message,
-                                  "fix": fix, "status": status})  # fmt: skip
+                                  "fix": fix, "status": status, "spec": spec})  # fmt: skip
             else:
                 found.append({"feed": feed, "rule_id": rule_id, "severity": severity, "column": None,
                                  "status": status, "message": message, "fix": fix, "rows": received or 0,
-                                 "lines_text": "the whole extract", "spec": f"docs/contracts/{feed}.md"})  # fmt: skip
+                                 "lines_text": "the whole extract", "spec": spec})  # fmt: skip
         rows = problems.by_rule(con, load_id)
         for rule_id, severity, column, message, fix, count, lines in rows:
             found.append(
@@ -185,7 +202,7 @@ def compose(
                     "fix": readable(fix),
                     "rows": count,
                     "lines_text": _lines_text(lines, count),
-                    "spec": f"docs/contracts/{feed}.md, from {contract.spec}",
+                    "spec": f"{contract_name(feed)} (at the end of this message), rule {rule_id}",
                 }
             )
         if rows:
@@ -201,6 +218,13 @@ def compose(
     ]
     if not held_back and not found and not fixed:
         return None
+    # The contract each problem cites goes with the message, as the partner-facing document (docs/contracts/), so
+    # the partner reads the rule it broke by its id without a repository (appended, not attached: one attachment,
+    # the failing rows, is what partners' import scripts expect).
+    contracts = [
+        {"name": contract_name(feed), "text": contract_document(feed).decode("utf-8")}
+        for feed in sorted({p["feed"] for p in held_back + found})
+    ]
     context = {
         "partnership": cfg.name,
         "partner_name": partner.name,
@@ -211,6 +235,7 @@ def compose(
         "problems": found,
         "fixed": fixed,
         "attachments": list(attachments),
+        "contracts": contracts,
         "truncated": truncated,
         "lead_name": cfg.yos_data_lead.name,
         "lead_email": cfg.yos_data_lead.email,

@@ -58,7 +58,8 @@ def test_a_field_over_128_kb_is_read_back_and_the_partner_is_told(pipeline: Pipe
     (row,) = rows
     assert row["line"] == "2" and row["outcome_id"] == "A"  # the partner's own row, found by its line
     assert row["sex"] == "X" * 1_000 + "… (200,000 characters, cut)"
-    assert len(bytes(msg)) < 20_000
+    assert len(attachment(msg, "police_outcomes_failing_rows.csv")) < 5_000
+    assert len(text_of(msg)) < 25_000 and len(html_of(msg)) < 35_000  # the contract appended, nothing echoed whole
 
 
 def test_a_64_kb_header_is_echoed_at_a_readable_length(pipeline: Pipeline, tmp_path: Path, mail) -> None:
@@ -74,4 +75,45 @@ def test_a_64_kb_header_is_echoed_at_a_readable_length(pipeline: Pipeline, tmp_p
     assert re.search(r"define: Z{120}… \(65,\d{3} characters, cut\)", text), text[:2000]
     assert "characters, cut)" in html
     assert "Z" * 121 not in text and "Z" * 121 not in html
-    assert len(bytes(msg)) < 20_000
+    assert len(text_of(msg)) < 25_000 and len(html_of(msg)) < 35_000  # the contract appended, nothing echoed whole
+
+
+def test_the_plain_text_alert_is_not_html_escaped(pipeline: Pipeline, tmp_path: Path, mail) -> None:
+    utf8 = write_extract(tmp_path / "u8.csv", "police_outcomes", [{"outcome_id": "A"}])
+    path = tmp_path / "u16.csv"
+    path.write_bytes(utf8.read_text().encode("utf-16"))  # held back: "The file is UTF-16 (Excel's 'Unicode Text')"
+    pipeline.alert("run-u16", [pipeline.load(pipeline.land_file("police_outcomes", path))])
+    msg = police_mail(mail)
+    assert "(Excel's 'Unicode Text')" in text_of(msg)
+    assert "&#39;" not in text_of(msg)
+    assert "Excel&#39;s" in html_of(msg)  # the HTML part is still escaped
+
+
+def test_the_alert_attaches_the_contract_rather_than_naming_a_repository_path(
+    pipeline: Pipeline, tmp_path: Path, mail
+) -> None:
+    path = write_extract(tmp_path / "one.csv", "police_outcomes", [{"outcome_id": "A", "sex": "X"}])
+    pipeline.alert("run-one", [pipeline.load(pipeline.land_file("police_outcomes", path))])
+    msg = police_mail(mail)
+    text, html = text_of(msg), html_of(msg)
+    assert "docs/contracts" not in text and "docs/contracts" not in html
+    assert "partner-extracts.md" not in text.split("========")[0]  # a document of ours it does not have
+    assert "Contract: police_outcomes_contract.md (at the end of this message), rule police_outcomes.sex.codes" in text
+    contract = (Path(__file__).parents[1] / "docs" / "contracts" / "police_outcomes.md").read_text()
+    assert "police_outcomes.sex.codes" in contract  # the rule it broke, found by its id
+    assert text.replace("\r\n", "\n").rstrip().endswith(contract.rstrip())  # the partner-facing document itself
+    assert "police_outcomes_contract.md: the contract your extract is checked against" in html
+    assert [p.get_filename() for p in msg.iter_attachments()] == ["police_outcomes_failing_rows.csv"]
+
+
+def test_a_utf16_file_held_back_counts_the_rows_it_holds(pipeline: Pipeline, tmp_path: Path, mail) -> None:
+    utf8 = write_extract(tmp_path / "u8.csv", "police_outcomes", [{"outcome_id": f"A{n}"} for n in range(5)])
+    for encoding in ("utf-16", "utf-16-be"):
+        path = tmp_path / f"{encoding}.csv"
+        path.write_bytes(
+            ("\ufeff" if encoding.endswith("be") else "").encode(encoding) + utf8.read_text().encode(encoding)
+        )
+        result = pipeline.load(pipeline.land_file("police_outcomes", path))
+        assert result.status == "held_back" and result.rows_received == 5, (encoding, result.rows_received)
+    pipeline.alert("run-u16", [result])
+    assert "5 rows received, 0 loaded, 5 not loaded" in text_of(police_mail(mail))

@@ -88,10 +88,11 @@ class Rule:
     regex: str | None = None
     min: float | None = None
     max: float | None = None
+    code: str | None = None  # a rule with an outside code keeps it as its id (the DfE's SSDA903 rules: 903-148)
 
     @property
     def id(self) -> str:
-        return f"{self.feed}.{self.name}"
+        return self.code or f"{self.feed}.{self.name}"
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,42 @@ class Contract:
                     fix=cr["fix"],
                 )
             )
+        if self.collection_year:
+            out = _with_ssda903_rules(self, out, collection_year)
         return out
+
+
+def _with_ssda903_rules(contract: Contract, rules: list[Rule], collection_year: int | None) -> list[Rule]:
+    """The DfE's SSDA903 rules of the collection year for a children's social care feed, replacing the contract
+    rules that mean the same (:mod:`expectations.ssda903`).
+
+    A failing row's problem copies the values of the rule's columns into the warehouse; a column minimised on load
+    (a date of birth, a postcode) is therefore not one of the columns a rule reports, unless the rule is about
+    that value not being a date at all (then it is not a real one). The rule's message names it instead; a rule
+    left with no column reports CHILD, whose value is always withheld."""
+    from expectations import ssda903
+
+    feed = contract.feed
+
+    replaced = ssda903.superseded(feed, collection_year)
+    year = ssda903.year_for(collection_year)
+    out = [r for r in rules if r.name not in replaced]
+    for c in ssda903.checks_for(feed, collection_year):
+        shown = c.columns if c.shows_values else tuple(x for x in c.columns if not contract.columns[x].minimise)
+        out.append(
+            Rule(
+                feed=feed,
+                name=c.rule_id,
+                kind="ssda903",
+                columns=shown or ("CHILD",),
+                severity=c.severity,
+                fails_when=c.sql(year),
+                message=c.message,
+                fix=c.fix,
+                code=c.rule_id,
+            )
+        )
+    return out
 
 
 def collection_year_of(day: dt.date) -> int:

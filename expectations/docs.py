@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from expectations import ssda903
 from expectations.contract import Contract, all_contracts, resolve_codes
 
 SEVERITY_WORDS = {"error": "row not loaded", "warning": "row loaded, reported"}
@@ -111,4 +112,5 @@ def write_docs(out: Path) -> list[Path]:
         path = out / f"{feed}.md"
         path.write_text(render(contract))
         written.append(path)
+    written.append(ssda903.write_coverage(out))
     return written

@@ -76,8 +76,11 @@ def expectation_for(rule: Rule) -> Any:
     if rule.kind == "range":
         return gxe.ExpectColumnValuesToBeBetween(column=col, min_value=rule.min, max_value=rule.max, meta=meta)
     clause = "QUALIFY" if rule.kind == "unique" else "WHERE"
+    # GX fills {batch} with str.format: a brace of the rule's own SQL (a regex quantifier such as [0-9]{11}) is
+    # doubled so it reaches DuckDB as written.
+    predicate = rule.fails_when.replace("{", "{{").replace("}", "}}")
     return _counted_rows_expectation()(
-        unexpected_rows_query=f"SELECT _line FROM {{batch}} {clause} {rule.fails_when}",
+        unexpected_rows_query=f"SELECT _line FROM {{batch}} {clause} {predicate}",
         description=rule.message,
         meta=meta,
     )

@@ -20,6 +20,7 @@ import duckdb
 from expectations import extract_rules
 from expectations.contract import Contract, collection_year_of, get_contract
 from expectations.extract_rules import ExtractProblem
+from expectations.sql import sql_literal
 from expectations.validate import Validation, failing_rows, gx_verdicts
 from warehouse import audit, landing, loading, problems, staging
 from warehouse.landing import Extract, FeedError
@@ -98,6 +99,41 @@ def validate(
     return Validation(rules, quarantined, warned, counts)
 
 
+def _latest_date(con: duckdb.DuckDBPyConnection, contract: Contract, extract: Extract) -> dt.date | None:
+    """The latest date the extract itself speaks of (its dates other than dates of birth), read from the landed
+    file; None when it has none or cannot be read (staging then says why)."""
+    cols = [c.name for c in contract.columns.values() if c.type == "date" and "DOB" not in c.name.upper()]
+    if not cols:
+        return None
+    fmt = sql_literal(contract.date_format)
+    latest = ", ".join(f'max(try_strptime("{c}", {fmt}))' for c in cols)
+    try:
+        row = con.execute(
+            f"select greatest({latest})::DATE from read_csv({sql_literal(str(extract.path))}, header = true, "
+            "all_varchar = true, ignore_errors = true)"
+        ).fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
+
+
+def collection_year(con: duckdb.DuckDBPyConnection, contract: Contract, extract: Extract) -> int | None:
+    """The SSDA903 collection year an extract is checked against: its declared period's, else the 903 year whose
+    31 March the extract's latest date reaches (Episodes: DECOM and DEC), else, for a table with no dates of its
+    own (Header, OC2: only dates of birth), the year of the same partner's latest Episodes extract; never the day
+    the file arrived. None (the newest year's rules) when nothing says."""
+    if extract.declared_period_end is not None:
+        return collection_year_of(extract.declared_period_end)
+    latest = _latest_date(con, contract, extract)
+    if latest is not None:
+        return collection_year_of(latest)
+    row = con.execute(
+        "select collection_year from audit.loads where feed = 'cic_episodes' and status = 'loaded' and partner = "
+        f"{sql_literal(extract.partner)} and collection_year is not null order by load_id desc limit 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
 def load_extract(
     con: duckdb.DuckDBPyConnection,
     extract: Extract,
@@ -116,9 +152,7 @@ def load_extract(
         return LoadResult(extract, done, "already_loaded")
 
     received_on = extract.received_at.date()
-    year = None
-    if contract.collection_year:
-        year = collection_year_of(extract.declared_period_end or received_on)
+    year = collection_year(con, contract, extract) if contract.collection_year else None
     load_id = audit.start_load(
         con, extract, contract_version=contract.version, collection_year=year,
         pseudonym_key_version=pseudonym_key_version,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from expectations.contract import get_contract
 from expectations.docs import render as render_contract
+from expectations.messages import ECHO_CELL, cut, readable
 from partnership.config import Config, Partner
 from warehouse import audit, problems
 
@@ -68,37 +68,9 @@ def _lines_text(lines: list[int], total: int) -> str:
 ATTACHED_PROBLEMS = 10_000
 
 
-# What an alert echoes of what a partner sent (a header, a value in a message, a cell of the attachment) is cut to a
-# readable length, saying how long it was: a 64 KB column name once filled the mail and its subject matter twice.
-ECHO_TOKEN = 120  # one unbroken run of characters (a column name, a value)
-ECHO_TEXT = 2_000  # a whole message or fix
-ECHO_CELL = 1_000  # a cell of the attached CSV; the line number finds the row in the partner's own file
 # A partner's row is parsed back into its columns up to this size; the csv module's default (128 KB a field) once
 # crashed composing an alert after the load had published, so the partner was never told.
 ROW_LIMIT = 64 * 1024 * 1024
-
-
-def cut(text: str, limit: int) -> str:
-    """``text``, or its first ``limit`` characters and how long it was."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}… ({len(text):,} characters, cut)"
-
-
-_LONG_RUN = re.compile(rf"\S{{{ECHO_TOKEN + 1},}}")
-
-
-def readable(text: str | None) -> str | None:
-    """A message as an alert shows it: each overlong unbroken run cut (a header or value echoed in it), then the
-    whole cut to a readable length."""
-    if text is None:
-        return None
-
-    def one(m: re.Match[str]) -> str:
-        run = m.group().rstrip(".,;:")  # the sentence's own stop is not part of the value
-        return cut(run, ECHO_TOKEN) + m.group()[len(run) :]
-
-    return cut(_LONG_RUN.sub(one, text), ECHO_TEXT)
 
 
 def _fields(text: str) -> list[str]:

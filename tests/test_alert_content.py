@@ -78,6 +78,15 @@ def test_a_64_kb_header_is_echoed_at_a_readable_length(pipeline: Pipeline, tmp_p
     assert len(text_of(msg)) < 25_000 and len(html_of(msg)) < 35_000  # the contract appended, nothing echoed whole
 
 
+def test_a_64_kb_header_is_kept_at_a_readable_length_in_the_audit_trail(pipeline: Pipeline, tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    cols = list(VALID["police_outcomes"])
+    path.write_text(",".join([*cols, "Y" * 65_000]) + "\n" + ",".join([*VALID["police_outcomes"].values(), "x"]) + "\n")
+    assert pipeline.load(pipeline.land_file("police_outcomes", path)).status == "held_back"
+    (message,) = pipeline.con.execute("select message from audit.extract_problems").fetchone()
+    assert message.endswith("Y" * 120 + "… (65,000 characters, cut).") and len(message) < 300, message[:300]
+
+
 def test_the_plain_text_alert_is_not_html_escaped(pipeline: Pipeline, tmp_path: Path, mail) -> None:
     utf8 = write_extract(tmp_path / "u8.csv", "police_outcomes", [{"outcome_id": "A"}])
     path = tmp_path / "u16.csv"

@@ -34,13 +34,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
 
 from expectations.contract import Contract, typed_expr
 from expectations.extract_rules import ExtractProblem
+from expectations.messages import readable
 from warehouse.db import memory_cap
 
 TEXT = ("text", "code")  # types whose typed value is the raw value
@@ -112,7 +113,12 @@ def read_header(path: Path) -> list[str] | None:
 
 
 def check_header(contract: Contract, header: list[str] | None) -> list[ExtractProblem]:
-    """Extract-level rules on the header: it must name exactly the contract's columns (in any order)."""
+    """Extract-level rules on the header: it must name exactly the contract's columns (in any order). What the
+    partner's header said is echoed at a readable length (a 64 KB column name is cut, saying how long it was)."""
+    return [replace(p, message=readable(p.message)) for p in _header_problems(contract, header)]
+
+
+def _header_problems(contract: Contract, header: list[str] | None) -> list[ExtractProblem]:
     expected = contract.column_names
     if header is None:
         return [

@@ -607,7 +607,7 @@ def status(code: str, year: int) -> tuple[str, str]:
     if code in checks():
         return "implemented", f"`{checks()[code].rule_id}` on `{checks()[code].feed}`"
     if rule.needs_reference_list:
-        lists = sorted({REFERENCE_LISTS.get(x, x) for x in rule.needs_reference_list.split()})
+        lists = sorted({REFERENCE_LISTS.get(x, x) for x in rule.needs_reference_list.replace(";", " ").split()})
         return "not applicable", f"needs a reference list we do not hold: {'; '.join(lists)}"
     missing = [NOT_HELD_FIELDS[f] for f in rule.fields if f in NOT_HELD_FIELDS]
     if missing or tables & {"UASC", "UASC_last"}:

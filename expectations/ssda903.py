@@ -606,6 +606,8 @@ def status(code: str, year: int) -> tuple[str, str]:
         return "out of scope", f"reads {other}, a 903 table the partnership does not receive"
     if code in checks():
         return "implemented", f"`{checks()[code].rule_id}` on `{checks()[code].feed}`"
+    if rule.code in ("241", "242", "243"):  # the catalogue names no list, but each checks a URN against Ofsted's
+        return "not applicable", "needs a reference list we do not hold: " + REFERENCE_LISTS["provider_info"]
     if rule.needs_reference_list:
         lists = sorted({REFERENCE_LISTS.get(x, x) for x in rule.needs_reference_list.replace(";", " ").split()})
         return "not applicable", f"needs a reference list we do not hold: {'; '.join(lists)}"

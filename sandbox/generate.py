@@ -70,7 +70,7 @@ DEFECTS = {
     "name_column": ("yos_victims", "header.personal_data_columns"),
     "malformed_lines": ("yos_interventions", "line.malformed"),
     "broken_funnel": ("yos_interventions", "yos_interventions.mh_need_offered_attending"),
-    "old_sex_codes": ("cic_header", "cic_header.SEX.codes"),
+    "old_sex_codes": ("cic_header", "903-101"),
 }
 FILE_DEFECTS = ("missing_column", "wrong_encoding", "name_column", "malformed_lines")
 SYNTHETIC_NAMES = ["Jayden Example", "Kacey Placeholder", "Morgan Fictional"]

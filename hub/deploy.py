@@ -11,6 +11,7 @@ turned into the same environment inside one long-lived process, where a partners
 One writer per DuckDB file: each member's nightly deployment has a concurrency limit of 1 (ENQUEUE: a second run
 waits), and its other deployments meet the loader's lock as today (the warehouse-busy retry). Members differ in
 files, so their runs go side by side on different workers; each worker takes one run at a time (``--limit 1``).
+The hub's rebuilds have a queue of their own (``hub``) and a worker of their own, so they never delay a night.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from partnership.settings import PROJECT_ROOT
 BIN = Path(sys.executable).parent
 NIGHTLY_TAG = "yos-hub-nightly"
 REBUILD = "hub-rebuild"
+# Partnerships' runs and the hub's own rebuilds take separate queues of the pool, served by separate workers, so a
+# rebuild never holds a slot a partnership's night is waiting for.
+MEMBER_QUEUE, HUB_QUEUE = "default", "hub"
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ def deploy(hub: Hub, schedules: bool = True) -> dict[str, UUID]:
         flow_ids: dict[str, UUID] = {}
 
         def create(name: str, entrypoint: str, m: Member | None, spec_desc: str, limited: bool,
-                   cron: str | None, env: dict[str, str], tags: list[str]) -> UUID:  # fmt: skip
+                   cron: str | None, env: dict[str, str], tags: list[str], queue: str = MEMBER_QUEUE) -> UUID:  # fmt: skip
             flow_name = "hub-rebuild" if m is None else entrypoint.split(":")[1].replace("_", "-")
             if flow_name not in flow_ids:
                 flow_ids[flow_name] = client.create_flow_from_name(flow_name)
@@ -98,7 +102,7 @@ def deploy(hub: Hub, schedules: bool = True) -> dict[str, UUID]:
                 name,
                 description=spec_desc,
                 work_pool_name=hub.work_pool,
-                work_queue_name="default",
+                work_queue_name=queue,
                 entrypoint=entrypoint,
                 path=str(PROJECT_ROOT),
                 pull_steps=_pull_steps(),
@@ -139,6 +143,7 @@ def deploy(hub: Hub, schedules: bool = True) -> dict[str, UUID]:
                 "TMPDIR": str(hub.data_dir / "tmp"),
             },  # fmt: skip
             ["yos-hub"],
+            HUB_QUEUE,
         )
         # After every member's nightly ends, however it ends, rebuild the hub warehouse.
         name = f"{hub.work_pool}: rebuild the hub after each nightly"

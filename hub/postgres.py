@@ -71,6 +71,13 @@ class TempPostgres:
             raise PostgresError(f"{Path(args[0]).name} failed: {(r.stdout + r.stderr)[-1500:]}")
 
     def start(self) -> TempPostgres:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()  # nothing left running or on disk by a start that failed part way
+            raise
+
+    def _start(self) -> TempPostgres:
         self.root.mkdir(parents=True, exist_ok=True)
         if self.user:  # the postgres user must own the directory and reach it (a fresh one under /tmp, by default)
             shutil.chown(self.root, self.user)

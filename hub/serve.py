@@ -5,8 +5,9 @@ the command, the end-to-end test and the bench all start the hub through it.
 The server: the one ``PREFECT_API_URL`` names (connect only), else ``prefect server start`` on the database
 ``PREFECT_API_DATABASE_CONNECTION_URL`` names, which must be PostgreSQL (SQLite serialises writers and locks under
 several workers: stack-notes 3.3), or on a throwaway cluster (``temp_postgres``, for a trial). Workers are
-``prefect worker start --pool <pool> --limit 1``: one flow run at a time each, so N workers run N partnerships side by
-side. Workers get the API's address, never the database's."""
+``prefect worker start --pool <pool> --work-queue default --limit 1``: one flow run at a time each, so N workers run
+N partnerships side by side; one more serves the ``hub`` queue (the hub warehouse's rebuilds). Workers get the API's
+address, never the database's."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from pathlib import Path
 import httpx
 
 from hub.config import Hub
-from hub.deploy import create_pool, deploy
+from hub.deploy import HUB_QUEUE, MEMBER_QUEUE, create_pool, deploy
 from hub.postgres import TempPostgres
 from partnership.settings import OFFLINE_ENV, PROJECT_ROOT
 
@@ -78,6 +79,7 @@ class HubService:
         self.procs: list[subprocess.Popen] = []
         self.server: subprocess.Popen | None = None
         self.worker_procs: list[subprocess.Popen] = []
+        self.hub_worker: subprocess.Popen | None = None
         self.pg: TempPostgres | None = None
         self.api_url = ""
         base = {k: v for k, v in os.environ.items() if k not in NOT_FOR_WORKERS}
@@ -136,12 +138,16 @@ class HubService:
             ids = deploy(self.hub, schedules=self.schedules)
         self.echo(f"deployed {len(ids)} deployments to the work pool {self.hub.work_pool}: "
                   + ", ".join(sorted(ids)))  # fmt: skip
+        pool = self.hub.work_pool
         for i in range(1, self.workers + 1):
             self.worker_procs.append(
-                self._start(f"worker-{i}", [str(BIN / "prefect"), "worker", "start", "--pool", self.hub.work_pool,
-                                            "--limit", "1", "--name", f"{self.hub.work_pool}-worker-{i}"], self.env)
+                self._start(f"worker-{i}", [str(BIN / "prefect"), "worker", "start", "--pool", pool, "--work-queue",
+                                            MEMBER_QUEUE, "--limit", "1", "--name", f"{pool}-worker-{i}"], self.env)
             )  # fmt: skip
-        self.echo(f"{self.workers} worker(s) running, one flow run at a time each")
+        self.hub_worker = self._start("hub-worker", [str(BIN / "prefect"), "worker", "start", "--pool", pool,
+                                                     "--work-queue", HUB_QUEUE, "--limit", "1", "--name",
+                                                     f"{pool}-hub"], self.env)  # fmt: skip
+        self.echo(f"{self.workers} worker(s) running, one flow run at a time each, and one for the hub's rebuilds")
 
     def check(self) -> None:
         for p in self.procs:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,7 +86,11 @@ def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
     DuckDB's memory is capped (:func:`loader_memory_limit`; it spills to disk beyond that) so a national-scale load
     fits beside everything else on a modest server."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    config = {"memory_limit": loader_memory_limit(), "temp_directory": str(path.parent / "spill")}
+    spill = spill_directory(path)
+    os.umask(os.umask(0o077) | 0o077)  # whatever started us: what DuckDB writes (spill included) is 0600, folders 0700
+    spill.mkdir(mode=0o700, exist_ok=True)
+    spill.chmod(0o700)  # one made before this rule
+    config = {"memory_limit": loader_memory_limit(), "temp_directory": str(spill)}
     try:
         con = duckdb.connect(str(path), config=config)
     except duckdb.IOException as e:
@@ -96,11 +101,38 @@ def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
             f"the loader warehouse {path.name} is in use by another process ({holder}): a load is running; "
             "wait for it to finish and try again"
         ) from e
+    # DuckDB's lock on the file is ours: no other loader can be using the spill folder, so what is in it was left by
+    # a run that was killed (DuckDB deletes its spill as it goes, and at a normal close).
+    remove_stale_spill(spill)
+    # Spill is encrypted, under a key DuckDB draws for this process alone and never writes down: staged extracts
+    # (raw identifiers included) spill when a load does not fit in memory. DuckDB encrypts with its built-in mbedtls
+    # (writing with OpenSSL needs the httpfs extension, which would have to be downloaded); it calls that "unsafe"
+    # for database files whose key is meant to last, a weaker claim than spill needs, where the alternative is none.
+    con.execute("set force_mbedtls_unsafe = true")
+    con.execute("set temp_file_encryption = true")
     migrate(con)
     # Per-load working tables (staging): in memory, never in the file; a cursor of this connection sees them too.
     # Compressed at a checkpoint, which staging asks for when an extract did not fit in memory (see staging).
     con.execute("attach if not exists ':memory:' as scratch (compress)")
     return con
+
+
+def spill_directory(loader_db: Path) -> Path:
+    """Where DuckDB spills the loader's work when it does not fit in memory: ``<data>/warehouse/spill/``, 0700."""
+    return loader_db.parent / "spill"
+
+
+def remove_stale_spill(spill: Path) -> list[Path]:
+    """Remove what a killed run left in the spill folder (call only while holding the loader's lock). Returns what
+    went."""
+    removed = []
+    for left in spill.iterdir():
+        if left.is_dir() and not left.is_symlink():
+            shutil.rmtree(left, ignore_errors=True)
+        else:
+            left.unlink(missing_ok=True)
+        removed.append(left)
+    return removed
 
 
 def connect_analyst(path: Path) -> duckdb.DuckDBPyConnection:

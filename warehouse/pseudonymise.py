@@ -1,5 +1,5 @@
 """Pseudonymisation: person identifiers are replaced on load by a keyed hash (HMAC-SHA256), computed inside
-DuckDB so raw identifiers never reach a warehouse table. The key lives outside the warehouse (environment or a
+DuckDB (by a function holding the key in process memory only) so raw identifiers never reach a warehouse table. The key lives outside the warehouse (environment or a
 file given by reference in the configuration); only its version is recorded.
 
 ``pseudonym(namespace, value)`` = first 32 hex of HMAC-SHA256(key, namespace || ':' || upper(trim(value))).
@@ -30,19 +30,41 @@ def pseudonym(key: str, namespace: str, value: str) -> str:
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:32]
 
 
+KEYED_HASH = "_yos_keyed_hash"
+
+
 def install(con: duckdb.DuckDBPyConnection, key: str) -> None:
-    """Define the temporary ``pseudonym`` macro on this connection. Temporary: never written to the file."""
+    """Define the temporary ``pseudonym`` macro on this connection. Temporary: never written to the file.
+
+    The HMAC itself is a Python function DuckDB calls (:data:`KEYED_HASH`), holding the key's hash states in this
+    process's memory only: the key, and its inner and outer pads, are never a constant of a macro or a plan, nor a
+    value of any column DuckDB could spill to disk under memory pressure. The macro gives it the normalised text
+    (``namespace:VALUE``, built in SQL). It costs no more than computing the HMAC in SQL did (measured:
+    bench/NOTES.md)."""
+    inner, outer = _hash_states(key)
+
+    def keyed_hash(message: str) -> str:
+        h = inner.copy()
+        h.update(message.encode())
+        o = outer.copy()
+        o.update(h.digest())
+        return o.hexdigest()[:32]
+
+    try:
+        con.remove_function(KEYED_HASH)
+    except duckdb.InvalidInputException:  # not defined yet on this connection
+        pass
+    con.create_function(KEYED_HASH, keyed_hash, ["VARCHAR"], "VARCHAR", side_effects=False)
+    con.execute(f"create or replace temp macro pseudonym(ns, v) as {KEYED_HASH}(ns || ':' || upper(trim(v)))")
+
+
+def _hash_states(key: str) -> tuple[hashlib._Hash, hashlib._Hash]:
+    """SHA-256 having absorbed the key's inner pad, and having absorbed its outer pad (RFC 2104)."""
     k = key.encode()
     if len(k) > BLOCK:
         k = hashlib.sha256(k).digest()
     k = k.ljust(BLOCK, b"\0")
-    ipad = bytes(b ^ 0x36 for b in k).hex()
-    opad = bytes(b ^ 0x5C for b in k).hex()
-    con.execute(
-        f"""create or replace temp macro pseudonym(ns, v) as
-            case when v is null then null else left(sha256(unhex('{opad}') ||
-                 unhex(sha256(unhex('{ipad}') || (ns || ':' || upper(trim(v)))::blob))), 32) end"""
-    )
+    return hashlib.sha256(bytes(b ^ 0x36 for b in k)), hashlib.sha256(bytes(b ^ 0x5C for b in k))
 
 
 def check_key(con: duckdb.DuckDBPyConnection, key: str, version: int, source: str) -> None:

@@ -17,8 +17,9 @@ import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_incrementing
 
 from partnership.config import Config, ConfigError, Contact, secret_ref
+from partnership.settings import paths
 from reports.alert import Alert
-from warehouse import audit
+from warehouse import audit, retention
 
 
 def to_email(cfg: Config, alert: Alert, recipient: str) -> EmailMessage:
@@ -142,8 +143,16 @@ def deliver(con: duckdb.DuckDBPyConnection, cfg: Config, alert: Alert, outbox: P
     return records
 
 
-def resend_failed(con: duckdb.DuckDBPyConnection, cfg: Config) -> list[dict]:
-    """Try again every delivery whose last attempt failed, from its outbox copy."""
+def resend_failed(con: duckdb.DuckDBPyConnection, cfg: Config, outbox: Path | None = None) -> list[dict]:
+    """Try again every delivery whose last attempt failed, from its outbox copy; then delete the copies older than
+    ``alerts.outbox_retention_days`` (a copy still awaiting resend is kept) from ``outbox`` (default
+    ``<data>/outbox``)."""
+    records = _resend(con, cfg)
+    retention.prune_outbox(con, outbox or paths().outbox, cfg.outbox_retention_days)
+    return records
+
+
+def _resend(con: duckdb.DuckDBPyConnection, cfg: Config) -> list[dict]:
     records = []
     for failed in audit.failed_deliveries(con):
         if failed.channel == "email":

@@ -172,6 +172,10 @@ class Config:
     retention_years: dict[str, int] = field(default_factory=dict)
     calendar: dict[str, Any] = field(default_factory=dict)
     partners: dict[str, Partner] = field(default_factory=dict)
+    # A snapshot withdrawing more than this share of its feed's current rows is held back (unless a declared reset).
+    snapshot_max_withdrawn_share: float = 0.2
+    # Days a copy of an alert is kept in <data>/outbox/ (a copy awaiting resend is kept until it is delivered).
+    outbox_retention_days: int = 30
 
     @property
     def area(self) -> dict[str, str]:
@@ -270,4 +274,26 @@ def load_config(path: Path | None = None) -> Config:
         retention_years=retention_years,
         calendar=doc.get("calendar") or {},
         partners=partners,
+        snapshot_max_withdrawn_share=_share(doc),
+        outbox_retention_days=_days(doc),
     )
+
+
+def _share(doc: dict) -> float:
+    raw = (doc.get("snapshots") or {}).get("max_withdrawn_share", 0.2)
+    try:
+        share = float(raw)
+    except (TypeError, ValueError):
+        share = -1.0
+    if not 0 <= share <= 1:
+        raise ConfigError(
+            f"snapshots.max_withdrawn_share must be a share between 0 and 1 (0.2 is a fifth), not {raw!r}"
+        )
+    return share
+
+
+def _days(doc: dict) -> int:
+    raw = (doc.get("alerts") or {}).get("outbox_retention_days", 30)
+    if isinstance(raw, bool) or not str(raw).strip().isdigit() or int(raw) < 1:
+        raise ConfigError(f"alerts.outbox_retention_days must be a whole number of days, 1 or more, not {raw!r}")
+    return int(raw)

@@ -41,9 +41,13 @@ def record_fetch(
 
 
 def finished_load(con: duckdb.DuckDBPyConnection, extract_id: str) -> int | None:
-    """The load that loaded or held back ``extract_id``, if any."""
+    """The load that loaded or held back ``extract_id`` since its bytes last arrived, if any (an extract re-sent
+    when not the feed's current state is loaded again: :func:`warehouse.landing.resent`)."""
     row = con.execute(
-        "select load_id from audit.loads where extract_id = ? and status in ('loaded', 'held_back')", [extract_id]
+        """select max(l.load_id) from audit.loads l join landing.extracts e using (extract_id)
+           where l.extract_id = ? and l.status in ('loaded', 'held_back')
+             and (e.resent_at is null or l.started_at >= e.resent_at)""",
+        [extract_id],
     ).fetchone()
     return row[0] if row else None
 

@@ -124,12 +124,19 @@ def land(
     tmp, sha, size = write_chunks(chunks, feed_dir)
     stored = feed_dir / f"{sha}.csv"
     existing = con.execute(
-        "select extract_id, received_at, source, original_name, declared_period_start, declared_period_end, "
-        "declared_kind from landing.extracts where feed = ? and sha256 = ?",
+        "select extract_id, coalesce(resent_at, received_at), source, original_name, declared_period_start, "
+        "declared_period_end, declared_kind from landing.extracts where feed = ? and sha256 = ?",
         [feed, sha],
     ).fetchone()
     if existing:
         tmp.unlink()
+        received, declared_kind, again = existing[1], existing[6], resent(con, existing[0], feed)
+        if again:  # loaded before, and the feed has moved on since: the partner says this is the state now
+            received, declared_kind = dt.datetime.now(dt.UTC), kind or declared_kind
+            con.execute(
+                "update landing.extracts set resent_at = ?, declared_kind = ? where extract_id = ?",
+                [received, declared_kind, existing[0]],
+            )
         return Extract(
             extract_id=existing[0],
             feed=feed,
@@ -139,11 +146,11 @@ def land(
             source=existing[2],
             original_name=existing[3],
             path=stored,
-            received_at=existing[1],
+            received_at=received,
             declared_period_start=existing[4],
             declared_period_end=existing[5],
-            declared_kind=existing[6],
-            is_new=False,
+            declared_kind=declared_kind,
+            is_new=again,
         )
     os.replace(tmp, stored)  # atomic: a landed file is always whole
     os.chmod(stored, 0o400)  # as received, for good: read-only, and the service's alone
@@ -162,7 +169,7 @@ def land(
         declared_kind=kind,
     )
     con.execute(
-        "insert into landing.extracts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+        "insert into landing.extracts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
         [
             extract.extract_id,
             feed,
@@ -183,6 +190,24 @@ def land(
     return extract
 
 
+def resent(con: duckdb.DuckDBPyConnection, extract_id: str, feed: str) -> bool:
+    """Whether bytes landed before as ``extract_id``, arriving again, are to be loaded again: they were loaded or held
+    back, and they are not the feed's current state (the extract of its latest load that loaded). Bytes never
+    loaded yet are waiting anyway; the current state sent again is a duplicate."""
+    loaded_before, current = con.execute(
+        """select count(*) filter (where extract_id = $id and status in ('loaded', 'held_back')),
+                  arg_max(extract_id, load_id) filter (where status = 'loaded')
+           from audit.loads where feed = $feed""",
+        {"id": extract_id, "feed": feed},
+    ).fetchone()
+    return bool(loaded_before) and current != extract_id
+
+
+# An intake file (or `yos load` file) whose name holds this marks a snapshot the partner means as a deliberate reset:
+# it may withdraw any share of the feed's rows (``X-Extract-Kind: reset`` says the same over HTTPS).
+RESET_MARK = "__reset"
+
+
 def land_file(
     con: duckdb.DuckDBPyConnection,
     data_dir: Path,
@@ -193,7 +218,10 @@ def land_file(
     source: str | None = None,
     **kw,
 ) -> Extract:
-    """Land a file from disk (``yos load`` and the intake folder)."""
+    """Land a file from disk (``yos load`` and the intake folder). A name holding :data:`RESET_MARK`
+    (``yos_interventions__reset.csv``) declares the extract a deliberate reset."""
+    if RESET_MARK in path.name.lower():
+        kw["kind"] = "reset"
     return land(
         con,
         data_dir,
@@ -206,9 +234,10 @@ def land_file(
     )
 
 
+# received_at: when the bytes last arrived to be loaded (a re-sent extract is loaded as of its re-sending)
 _COLUMNS = (
-    "extract_id, feed, partner, sha256, bytes, source, original_name, stored_path, received_at, "
-    "declared_period_start, declared_period_end, declared_kind"
+    "extract_id, feed, partner, sha256, bytes, source, original_name, stored_path, "
+    "coalesce(resent_at, received_at) as received_at, declared_period_start, declared_period_end, declared_kind"
 )
 
 
@@ -220,12 +249,15 @@ def _from_row(data_dir: Path, row: tuple) -> Extract:
 
 
 def pending(con: duckdb.DuckDBPyConnection, data_dir: Path) -> list[Extract]:
-    """Landed extracts with no finished load (new ones, and any a crash interrupted), oldest period first."""
+    """Landed extracts with no finished load since they last arrived (new ones, any a crash interrupted, and any
+    re-sent when not the feed's current state), oldest period first."""
     rows = con.execute(
         f"""select {_COLUMNS} from landing.extracts e
             where deleted_at is null and not exists (
-                select 1 from audit.loads l where l.extract_id = e.extract_id and l.status in ('loaded', 'held_back'))
-            order by coalesce(declared_period_end, received_at::date), received_at"""
+                select 1 from audit.loads l where l.extract_id = e.extract_id and l.status in ('loaded', 'held_back')
+                and (e.resent_at is null or l.started_at >= e.resent_at))
+            order by coalesce(declared_period_end, coalesce(resent_at, received_at)::date),
+                     coalesce(resent_at, received_at)"""
     ).fetchall()
     return [_from_row(data_dir, r) for r in rows]
 

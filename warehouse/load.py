@@ -26,6 +26,8 @@ from warehouse import audit, landing, loading, problems, staging
 from warehouse.landing import Extract, FeedError
 from warehouse.pseudonymise import install as install_pseudonym
 
+DEFAULT_MAX_WITHDRAWN_SHARE = 0.2  # snapshots.max_withdrawn_share when the configuration does not say
+
 
 class AccountingError(FeedError, RuntimeError):
     """Rows received did not equal rows loaded plus rows quarantined: nothing was committed."""
@@ -89,7 +91,8 @@ def validate(
     """Run every rule on ``table`` through GX and record every failing row; the two counts must agree."""
     rules = contract.rules(as_of, collection_year)
     query = failing_rows(contract, rules, table, load_id=load_id, extract_id=extract_id, partner=partner)
-    counts = problems.quarantine(con, load_id, query)
+    withheld = tuple(c.name for c in contract.columns.values() if c.identifier or c.minimise)
+    counts = problems.quarantine(con, load_id, query, withheld)
     outcomes = gx_verdicts(con, contract, table, rules, load_id=load_id, failing_by_rule=counts)
     severity = {r.id: r.severity for r in rules}
     audit.record_validation_results(
@@ -134,6 +137,52 @@ def collection_year(con: duckdb.DuckDBPyConnection, contract: Contract, extract:
     return row[0] if row else None
 
 
+def _withdrawal_limit(given: float | None) -> float:
+    if given is not None:
+        return given
+    from partnership.config import ConfigError, load_config
+
+    try:
+        return load_config().snapshot_max_withdrawn_share
+    except (ConfigError, OSError):
+        return DEFAULT_MAX_WITHDRAWN_SHARE
+
+
+def _shrinks_problem(shrinks: loading.SnapshotShrinks, limit: float | None) -> ExtractProblem:
+    share = shrinks.withdrawn / shrinks.current
+    return ExtractProblem(
+        "extract.snapshot_withdraws",
+        f"This snapshot would withdraw {shrinks.withdrawn:,} of the {shrinks.current:,} rows held now "
+        f"({share:.0%}), more than the {limit or 0:.0%} a snapshot may withdraw, so it was held back and the previous "
+        "data stays published. A file cut short, or holding only its header, looks like this.",
+        "If the export was cut short or empty, export the whole snapshot and send it again. If the rows really are "
+        "gone (a deliberate reset), send it again marked as a reset: the HTTP header X-Extract-Kind: reset, or "
+        "__reset in the file's name in the intake folder (for example yos_interventions__reset.csv).",
+    )
+
+
+def _hold_back(
+    con: duckdb.DuckDBPyConnection,
+    load_id: int,
+    extract: Extract,
+    found: list[ExtractProblem],
+    received: int,
+    logger: logging.Logger | logging.LoggerAdapter,
+) -> LoadResult:
+    """Record load ``load_id`` of ``extract`` as held back whole for the fatal problems ``found``."""
+    con.execute("begin")
+    audit.record_extract_problems(con, load_id, extract, found)
+    problems.update(con, load_id, extract.partner, extract.feed, held_back=True)
+    audit.finish_held_back(con, load_id, rows_received=received, message="; ".join(p.rule_id for p in found))
+    con.execute("commit")
+    logger.warning(
+        "extract %s held back whole (%s); the previous good data stays published",
+        extract.label,
+        ", ".join(p.rule_id for p in found),
+    )
+    return LoadResult(extract, load_id, "held_back", rows_received=received, problems=found)
+
+
 def load_extract(
     con: duckdb.DuckDBPyConnection,
     extract: Extract,
@@ -142,9 +191,14 @@ def load_extract(
     pseudonym_key_version: int,
     logger: logging.Logger | logging.LoggerAdapter,
     again: bool = False,
+    max_withdrawn_share: float | None = None,
 ) -> LoadResult:
     """Stage, validate and load one landed extract. Idempotent: an extract already loaded is not loaded again,
-    unless ``again`` (a backfill), and then its unchanged rows add nothing."""
+    unless ``again`` (a backfill), and then its unchanged rows add nothing; one re-sent since it was loaded, when it
+    is not the feed's current state, loads again (:func:`warehouse.landing.resent`).
+
+    A snapshot that would withdraw more than ``max_withdrawn_share`` of the feed's current rows (default: the
+    configuration's ``snapshots.max_withdrawn_share``) is held back whole, unless declared a reset."""
     contract = get_contract(extract.feed)
     done = audit.finished_load(con, extract.extract_id)
     if done is not None and not again:
@@ -161,21 +215,10 @@ def load_extract(
     # Stage: can the file be read as this feed at all?
     staged = staging.stage(con, contract, extract.path, load_id)
     if staged.held_back:
-        received = _count_data_lines(extract)
-        con.execute("begin")
-        audit.record_extract_problems(con, load_id, extract, staged.problems)
-        problems.update(con, load_id, extract.partner, extract.feed, held_back=True)
-        audit.finish_held_back(
-            con, load_id, rows_received=received, message="; ".join(p.rule_id for p in staged.problems)
-        )
-        con.execute("commit")
-        logger.warning(
-            "extract %s held back whole (%s); the previous good data stays published",
-            extract.label,
-            ", ".join(p.rule_id for p in staged.problems),
-        )
-        return LoadResult(extract, load_id, "held_back", rows_received=received, problems=staged.problems)
+        return _hold_back(con, load_id, extract, staged.problems, _count_data_lines(extract), logger)
 
+    # A snapshot may withdraw at most this share of the feed's current rows, unless the partner declared a reset.
+    limit = None if extract.declared_kind == "reset" else _withdrawal_limit(max_withdrawn_share)
     try:
         con.execute("begin")
         # Validate: every rule, every failing row.
@@ -208,6 +251,7 @@ def load_extract(
             load_id=load_id,
             extract_id=extract.extract_id,
             as_of=extract.declared_period_end or received_on,
+            max_withdrawn_share=limit,
         )
         if received != loaded.rows_loaded + checked.quarantined_lines:
             raise AccountingError(
@@ -221,6 +265,9 @@ def load_extract(
             versions_added=loaded.versions_added, versions_replaced=loaded.versions_replaced,
         )  # fmt: skip
         con.execute("commit")
+    except loading.SnapshotShrinks as shrinks:  # nothing of it is kept: held back whole, like an unreadable file
+        con.execute("rollback")
+        return _hold_back(con, load_id, extract, [_shrinks_problem(shrinks, limit)], received, logger)
     except Exception:
         con.execute("rollback")
         raise

@@ -115,6 +115,17 @@ def hashed_text(columns: list[str], null_as: str) -> str:
     return "concat_ws('|', " + ", ".join(f'coalesce("{c}"::VARCHAR, {sql_literal(null_as)})' for c in columns) + ")"
 
 
+FEW = 10  # rows a snapshot may always withdraw (see load), unless it holds none
+
+
+class SnapshotShrinks(Exception):
+    """A snapshot would withdraw more of the feed's current rows than it may: nothing was changed."""
+
+    def __init__(self, withdrawn: int, current: int) -> None:
+        super().__init__(f"the snapshot would withdraw {withdrawn} of {current} current rows")
+        self.withdrawn, self.current = withdrawn, current
+
+
 @dataclass(frozen=True)
 class Loaded:
     rows_loaded: int
@@ -123,11 +134,20 @@ class Loaded:
 
 
 def load(
-    con: duckdb.DuckDBPyConnection, contract: Contract, checked: str, *, load_id: int, extract_id: str, as_of: dt.date
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    checked: str,
+    *,
+    load_id: int,
+    extract_id: str,
+    as_of: dt.date,
+    max_withdrawn_share: float | None = None,
 ) -> Loaded:
     """Load the rows of ``checked`` not quarantined for ``load_id`` into history, as described above.
 
-    Runs inside the caller's transaction."""
+    A snapshot that would withdraw more than ``max_withdrawn_share`` of the feed's current rows (a file cut short or
+    holding only its header) raises SnapshotShrinks before anything is changed. Runs inside the caller's
+    transaction."""
     table = ensure_table(con, contract)
     stored = stored_columns(contract)
     names = [n for n, _, _ in stored]
@@ -183,12 +203,24 @@ def load(
         "select count(*), count(*) filter (where not _stale and not _unchanged), count(*) filter (where _stale) "
         "from incoming"
     ).fetchone()
+    withdraws = contract.kind == "snapshot" and not newer_snapshot
+    if withdraws and max_withdrawn_share is not None:
+        current, withdrawing, arriving_rows = con.execute(
+            f"""select count(*), count(*) filter (where h._key not in (select _key from incoming)),
+                       (select count(*) from incoming)
+                from {table} h where h._replaced_by is null and {older_than_ours}"""
+        ).fetchone()
+        # A small feed's ordinary change is a large share of it (a reference table losing a year): a few rows
+        # withdrawn hold nothing back, unless the snapshot brings no row at all.
+        if current and withdrawing > max_withdrawn_share * current and (withdrawing > FEW or not arriving_rows):
+            con.execute("drop table incoming")
+            raise SnapshotShrinks(withdrawing, current)
     changed = con.execute(
         f"""update {table} h set _replaced_by = {load_id} from incoming i
             where h._key = i._key and h._replaced_by is null and not i._stale and h._row_hash <> i._row_hash"""
     ).fetchone()[0]
     withdrawn = 0
-    if contract.kind == "snapshot" and not newer_snapshot:
+    if withdraws:
         withdrawn = con.execute(
             f"""update {table} h set _replaced_by = {load_id}
                 where h._replaced_by is null and {older_than_ours} and h._key not in (select _key from incoming)"""

@@ -3,7 +3,11 @@
 For each feed, rows whose event date (the contract's period column, else ``_as_of``) is before the cut-off are
 deleted from history (every version), landed files whose period ended before the cut-off are deleted from the
 landing zone (their manifest row stays, marked deleted, so the record of what arrived survives), and the row
-problems of those files go with them. One ``audit.retention`` row per feed per run records the counts."""
+problems of those files go with them. One ``audit.retention`` row per feed per run records the counts.
+
+Copies of alerts in ``<data>/outbox/`` hold partners' failing rows as sent: each is deleted once older than
+``alerts.outbox_retention_days`` (:func:`prune_outbox`, by this run and at each night's alerting), except a copy
+whose delivery failed and awaits a resend."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.contract import all_contracts
+from warehouse import audit
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,48 @@ def cutoff_for(today: dt.date, years: int) -> dt.date:
         return today.replace(year=today.year - years, day=28)
 
 
+DEFAULT_OUTBOX_DAYS = 30  # alerts.outbox_retention_days when the configuration does not say
+
+
+def prune_outbox(
+    con: duckdb.DuckDBPyConnection,
+    outbox: Path,
+    days: int,
+    *,
+    now: dt.datetime | None = None,
+    dry_run: bool = False,
+) -> list[Path]:
+    """Delete the alert copies under ``outbox`` (one folder per run) last written more than ``days`` ago, except a
+    copy awaiting resend (its delivery's last attempt failed), and the run folders left empty. Returns the copies
+    deleted (or, with ``dry_run``, that would be)."""
+    if not outbox.is_dir():
+        return []
+    cutoff = (now or dt.datetime.now(dt.UTC)).timestamp() - days * 86400
+    waiting = {f.copy.resolve() for f in audit.failed_deliveries(con)}
+    gone = []
+    for folder in sorted(p for p in outbox.iterdir() if p.is_dir() and not p.is_symlink()):
+        for copy in sorted(folder.iterdir()):
+            if copy.is_file() and not copy.is_symlink() and copy.stat().st_mtime < cutoff:
+                if copy.resolve() in waiting:
+                    continue
+                if not dry_run:
+                    copy.unlink(missing_ok=True)
+                gone.append(copy)
+        if not dry_run and not any(folder.iterdir()):
+            folder.rmdir()
+    return gone
+
+
+def configured_outbox_days() -> int:
+    """``alerts.outbox_retention_days`` from the configuration (its default when it cannot be read)."""
+    from partnership.config import ConfigError, load_config
+
+    try:
+        return load_config().outbox_retention_days
+    except (ConfigError, OSError):
+        return DEFAULT_OUTBOX_DAYS
+
+
 def apply(
     con: duckdb.DuckDBPyConnection,
     data_dir: Path,
@@ -40,8 +87,14 @@ def apply(
     *,
     today: dt.date | None = None,
     dry_run: bool = False,
+    outbox_days: int | None = None,
 ) -> list[Applied]:
+    """Apply each feed's retention (``years_by_feed``), then the outbox's (``outbox_days``, default the
+    configuration's ``alerts.outbox_retention_days``)."""
     today = today or dt.date.today()
+    prune_outbox(
+        con, data_dir / "outbox", outbox_days if outbox_days is not None else configured_outbox_days(), dry_run=dry_run
+    )
     done = []
     for feed, contract in all_contracts().items():
         years = years_by_feed[feed]

@@ -42,6 +42,7 @@ class Measure:
     definition: str
     comparator_name: str
     points: list[dict] = field(default_factory=list)
+    note: str | None = None  # why the latest period has no figure (a feed held back, or none loaded), and since when
 
     @property
     def latest(self) -> dict:
@@ -61,14 +62,58 @@ class BoardPackError(Exception):
     pass
 
 
+def feed_gaps(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Per feed whose latest extract was held back: why and since when, in a sentence (from ``audit.loads``)."""
+    rows = con.execute(
+        """with ordered as (
+               select feed, partner, status, finished_at, message,
+                      max(finished_at) filter (where status = 'loaded')
+                          over (partition by feed) as last_loaded,
+                      row_number() over (partition by feed order by finished_at desc, load_id desc) as recency
+               from audit.loads where status in ('loaded', 'held_back')
+           )
+           select feed, any_value(partner), any_value(last_loaded),
+                  min(finished_at) filter (where status = 'held_back'
+                                           and (last_loaded is null or finished_at > last_loaded)),
+                  arg_max(message, finished_at) filter (where status = 'held_back')
+           from ordered
+           group by feed
+           having bool_or(recency = 1 and status = 'held_back')"""
+    ).fetchall()
+    out = {}
+    for feed, partner, last_loaded, since, message in rows:
+        when = since.strftime("%d %B %Y") if since else "its first extract"
+        text = f"the {partner.replace('_', ' ')} {feed} extract has been held back since {when}"
+        if message:
+            text += f" ({message.rstrip('.')})"
+        text += (
+            f"; the last one loaded was on {last_loaded.strftime('%d %B %Y')}"
+            if last_loaded
+            else "; none has been loaded"
+        )
+        out[feed] = text
+    return out
+
+
 def measures(con: duckdb.DuckDBPyConnection, la_code: str) -> list[Measure]:
-    """Every measure of ``published.measures`` for ``la_code``, in the order of the view (by KPI)."""
+    """Every measure of ``published.measure_definitions`` for ``la_code``, in order (by KPI), with its figures from
+    ``published.measures``. A measure with no figure keeps its place and says why (``Measure.note``)."""
+    comparator = con.execute("select comparator_area_name from core.partnership").fetchone()
+    gaps = feed_gaps(con)
+    out: dict[str, Measure] = {}
+    held: dict[str, list[str]] = {}
+    for kpi, measure, title, unit, better, definition, feeds in con.execute(
+        "select kpi, measure, title, unit, better, definition, feeds from published.measure_definitions "
+        "order by ordinal"
+    ).fetchall():
+        m = Measure(kpi, measure, title, unit, better, definition, comparator[0] if comparator else "")
+        held[measure] = [gaps[f] for f in feeds if f in gaps]
+        out[measure] = m
     rows = con.execute(
         f"""select {", ".join(COLUMNS)} from published.measures where la_code = ?
             order by ordinal, period_start""",
         [la_code],
     ).fetchall()
-    out: dict[str, Measure] = {}
     for r in rows:
         x = dict(zip(COLUMNS, r, strict=True))
         m = out.setdefault(
@@ -76,6 +121,15 @@ def measures(con: duckdb.DuckDBPyConnection, la_code: str) -> list[Measure]:
             Measure(x["kpi"], x["measure"], x["title"], x["unit"], x["better"], x["definition"], x["comparator_name"]),
         )
         m.points.append(x)
+    for m in out.values():
+        if held[m.measure]:
+            lead = "No figure: " if not m.points else "The figures stop at the last data loaded: "
+            m.note = lead + "; and ".join(held[m.measure]) + "."
+        elif not m.points:
+            feeds = con.execute(
+                "select feeds from published.measure_definitions where measure = ?", [m.measure]
+            ).fetchone()[0]
+            m.note = f"No figure yet: nothing it is computed from ({', '.join(feeds)}) has been loaded for this area."
     return list(out.values())
 
 
@@ -164,7 +218,7 @@ def _gap(v: float | None, unit: str) -> str:
 def render(con: duckdb.DuckDBPyConnection, area: dict[str, str], threshold: int) -> str:
     """The board pack as one HTML document, from the published warehouse ``con``."""
     ms = measures(con, area["la_code"])
-    if not ms:
+    if not any(m.points for m in ms):
         raise BoardPackError(
             f"the published warehouse holds no measures for {area['la_name']} ({area['la_code']}): "
             "load the partners' extracts first (yos run nightly)"

@@ -1,13 +1,21 @@
 """Statistical disclosure control for the ``published`` schema: small counts suppressed, secondary suppression so
 no suppressed cell can be recovered by subtraction, and no rate on a small numerator. The rules per view are data,
-in ``transforms/published/disclosure.yml`` (read it for the conventions)."""
+in ``transforms/published/disclosure.yml`` (read it for the conventions).
+
+Beyond the rules within a row and a group of rows, ``linked`` relations state which published cells add up to which
+across overlapping periods and across views (a rolling year is its four quarterly cohorts; a split's groups are the
+cohort's row in another view). Every such relation is an equation between cells; a suppressed cell is recoverable
+when the equations and the cells shown determine it (a linear-algebra test, not a search for one subtraction), and
+cells are suppressed until none is (docs/methods.md#disclosure-control)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 
 from expectations.contract import load_yaml
 from expectations.sql import sql_literal
@@ -54,7 +62,19 @@ def suppress_rows(rows: list[dict[str, Any]], spec: dict, threshold: int) -> lis
     group of rows adding up to a published total has exactly one suppressed cell in a column) and ``references``
     (a rate computed against another row is hidden wherever that row's inputs are)."""
     hidden = [suppress_row(r, spec, threshold) for r in rows]
-    changed = True
+    _partitions(rows, hidden, spec, threshold)
+    for ref in spec.get("references", []):
+        for members in _groups(rows, ref["by"]).values():
+            anchors = [i for i in members if all(rows[i].get(k) == v for k, v in ref["row"].items())]
+            if any(n in hidden[i] for i in anchors for n in ref["needs"]):
+                for i in members:
+                    hidden[i] |= set(ref["rates"])
+    return hidden
+
+
+def _partitions(rows: list[dict[str, Any]], hidden: list[set[str]], spec: dict, threshold: int) -> bool:
+    """Apply ``partitions`` (in place): no group with exactly one suppressed cell in a column. True if it hid any."""
+    changed, any_change = True, False
     while changed:
         changed = False
         for part in spec.get("partitions", []):
@@ -66,14 +86,8 @@ def suppress_rows(rows: list[dict[str, Any]], spec: dict, threshold: int) -> lis
                     if shown:
                         i = min(shown, key=lambda i: rows[i][col])
                         hidden[i] = suppress_row(rows[i], spec, threshold, hidden[i] | {col})
-                        changed = True
-    for ref in spec.get("references", []):
-        for members in _groups(rows, ref["by"]).values():
-            anchors = [i for i in members if all(rows[i].get(k) == v for k, v in ref["row"].items())]
-            if any(n in hidden[i] for i in anchors for n in ref["needs"]):
-                for i in members:
-                    hidden[i] |= set(ref["rates"])
-    return hidden
+                        changed = any_change = True
+    return any_change
 
 
 def _groups(rows: list[dict[str, Any]], by: list[str]) -> dict[tuple, list[int]]:
@@ -81,6 +95,148 @@ def _groups(rows: list[dict[str, Any]], by: list[str]) -> dict[tuple, list[int]]
     for i, r in enumerate(rows):
         groups.setdefault(tuple(r[c] for c in by), []).append(i)
     return groups
+
+
+Cell = tuple[str, int]  # (view, row index)
+
+
+def _equations(rows: dict[str, list[dict[str, Any]]], view: str, rel: dict) -> list[dict[Cell, int]]:
+    """The equations (cell -> coefficient, summing to 0) that relation ``rel`` of ``view`` states between rows."""
+    eqs: list[dict[Cell, int]] = []
+    mine = rows[view]
+    if rel["kind"] == "rolling":
+        # a rolling row = the sum of the quarter rows of the same group ending in its last four quarters
+        quarters: dict[tuple, int] = {}
+        for i, r in enumerate(mine):
+            if r[rel["type_column"]] == rel["part"]:
+                quarters[(*(r[c] for c in rel["by"]), r[rel["end_column"]])] = i
+        for i, r in enumerate(mine):
+            if r[rel["type_column"]] != rel["whole"]:
+                continue
+            end = r[rel["end_column"]]
+            eq: dict[Cell, int] = {(view, i): 1}
+            for k in range(rel["parts"]):
+                q_end = _months_back(end, 3 * k)
+                j = quarters.get((*(r[c] for c in rel["by"]), q_end))
+                if j is not None:
+                    eq[(view, j)] = -1
+            eqs.append(eq)
+    elif rel["kind"] == "total_in":
+        # the rows of one group (by + split) add up to the row of ``view_total`` with the same ``by``
+        totals = {tuple(r[c] for c in rel["by"]): i for i, r in enumerate(rows[rel["view"]])}
+        groups = _groups(mine, rel["by"] + rel["split"])
+        for key, members in groups.items():
+            t = totals.get(key[: len(rel["by"])])
+            if t is None:
+                continue
+            eq = {(view, i): 1 for i in members}
+            eq[(rel["view"], t)] = -1
+            eqs.append(eq)
+    return eqs
+
+
+def _months_back(d: Any, months: int) -> Any:  # noqa: ANN401
+    """The last day of the month ``months`` before the month of ``d`` (itself a month's last day)."""
+    y, m = d.year, d.month - months
+    while m <= 0:
+        y, m = y - 1, m + 12
+    first_next = dt.date(y + (m == 12), m % 12 + 1, 1)
+    return first_next - dt.timedelta(days=1)
+
+
+def _determined(eqs: list[dict[Cell, int]], hidden: list[Cell]) -> list[Cell]:
+    """The hidden cells the equations determine, given every other cell: those outside the null space of the
+    equations restricted to the hidden cells."""
+    if not hidden:
+        return []
+    index = {c: k for k, c in enumerate(hidden)}
+    rows = [eq for eq in eqs if any(c in index for c in eq)]
+    if not rows:
+        return []
+    m = np.zeros((len(rows), len(hidden)))
+    for r, eq in enumerate(rows):
+        for c, coef in eq.items():
+            if c in index:
+                m[r, index[c]] = coef
+    _, sv, vt = np.linalg.svd(m)
+    rank = int((sv > 1e-9).sum())
+    null = vt[rank:]
+    return [c for c, k in index.items() if null.shape[0] == 0 or np.all(np.abs(null[:, k]) < 1e-9)]
+
+
+def suppress_linked(
+    rows: dict[str, list[dict[str, Any]]], hidden: dict[str, list[set[str]]], spec: dict, threshold: int
+) -> None:
+    """Suppress further cells (in place, in ``hidden``) until no suppressed cell can be worked out from the cells
+    shown through the ``linked`` relations of the views in ``spec`` (across overlapping periods and views)."""
+    relations = [(view, rel) for view, rules in spec.items() if view in rows for rel in rules.get("linked", [])]
+    columns = sorted({c for _, rel in relations for c in rel["counts"]})
+    periods = sorted({rel["end_column"] for _, rel in relations if "end_column" in rel})
+    for col in columns:
+        eqs = [eq for view, rel in relations if col in rel["counts"] for eq in _equations(rows, view, rel)]
+        for component in _components(eqs):
+            comp_eqs = [eq for eq in eqs if next(iter(eq)) in component]
+            eqs_of: dict[Cell, list[dict[Cell, int]]] = {}
+            for eq in comp_eqs:
+                for c in eq:
+                    eqs_of.setdefault(c, []).append(eq)
+            while True:
+                shut = [c for c in component if col in hidden[c[0]][c[1]]]
+                found = _determined(comp_eqs, shut)
+                if not found:
+                    break
+                # For each determined cell, one more to suppress: a shown, non-zero cell in an equation with it,
+                # of its own period first (the rolling year ending with a suppressed quarter, and its copies in other
+                # views, rather than the earlier quarters, which other years would give away), then the smallest.
+                # All at once, then the test again: one at a time costs a decomposition per cell.
+                picks: set[Cell] = set()
+                for target in sorted(found):
+                    period = {rows[target[0]][target[1]].get(p) for p in periods} - {None}
+                    options = []
+                    for eq in eqs_of[target]:
+                        for c in eq:
+                            r = rows[c[0]][c[1]]
+                            if col in hidden[c[0]][c[1]] or (r.get(col) or 0) <= 0:
+                                continue
+                            same = bool(period & {r.get(p) for p in periods})
+                            options.append((not same, r[col], c))
+                    if options and not any(o[2] in picks for o in options):
+                        picks.add(min(options)[2])
+                if not picks:  # cannot happen: a determined cell has a shown, non-zero neighbour
+                    break
+                for view, i in sorted(picks):
+                    hidden[view][i] = suppress_row(rows[view][i], spec[view], threshold, hidden[view][i] | {col})
+
+
+def _components(eqs: list[dict[Cell, int]]) -> list[set[Cell]]:
+    parent: dict[Cell, Cell] = {}
+
+    def find(c: Cell) -> Cell:
+        while parent.setdefault(c, c) != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for eq in eqs:
+        cells = list(eq)
+        for c in cells[1:]:
+            parent[find(c)] = find(cells[0])
+    out: dict[Cell, set[Cell]] = {}
+    for c in parent:
+        out.setdefault(find(c), set()).add(c)
+    return list(out.values())
+
+
+def status_columns(rules: dict) -> list[str]:
+    """The columns of a view that disclosure control can remove: each gets a ``<column>_status`` beside it."""
+    cols = list(rules.get("counts", [])) + list(rules.get("rates", {}))
+    for group in rules.get("sums", []):
+        cols += [group["total"], *group["parts"]]
+    for comp in rules.get("complements", []):
+        cols += [comp["total"], comp["part"]]
+    for ref in rules.get("references", []):
+        cols += list(ref["rates"])
+    return list(dict.fromkeys(cols))
 
 
 def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
@@ -96,31 +252,49 @@ def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
     if unlisted:
         raise RuntimeError(f"{SPEC.name} has no disclosure rules for kpi.{', kpi.'.join(sorted(unlisted))}: add them")
     con.execute("create schema if not exists published")
+    all_rows: dict[str, list[dict[str, Any]]] = {}
+    all_hidden: dict[str, list[set[str]]] = {}
+    columns_of: dict[str, list[str]] = {}
     for view, rules in spec.items():
         # Rows are numbered so the suppression worked out in Python is applied in SQL, in one statement.
-        con.execute(f"create or replace temp table _rows as select row_number() over () as _i, * from kpi.{view}")
-        rel = con.sql("select * exclude (_i) from _rows order by _i")
-        columns = rel.columns
-        rows = [dict(zip(columns, r, strict=True)) for r in rel.fetchall()]
-        hidden = suppress_rows(rows, rules, threshold)
+        con.execute(
+            f"create or replace temp table _rows_{view} as select row_number() over () as _i, * from kpi.{view}"
+        )
+        rel = con.sql(f"select * exclude (_i) from _rows_{view} order by _i")
+        columns_of[view] = rel.columns
+        all_rows[view] = [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
+        all_hidden[view] = suppress_rows(all_rows[view], rules, threshold)
+    # the linked relations and the partitions each add cells the other must see: repeat until neither does
+    suppress_linked(all_rows, all_hidden, spec, threshold)
+    while any(_partitions(all_rows[v], all_hidden[v], spec[v], threshold) for v in spec):
+        suppress_linked(all_rows, all_hidden, spec, threshold)
+    for view, rules in spec.items():
+        hidden, columns = all_hidden[view], columns_of[view]
         con.execute(
             "create or replace temp table _hidden as select unnest(?::bigint[]) as _i, unnest(?::varchar[][]) as cells",
             [[i + 1 for i, h in enumerate(hidden) if h], [sorted(h) for h in hidden if h]],
         )
-        masked = ", ".join(
-            f'case when list_contains(h.cells, \'{c}\') then null else r."{c}" end as "{c}"' for c in columns
-        )
+        statused = set(status_columns(rules))
+        masked = []
+        for c in columns:
+            masked.append(f'case when list_contains(h.cells, \'{c}\') then null else r."{c}" end as "{c}"')
+            if c in statused:
+                masked.append(
+                    f"case when list_contains(h.cells, '{c}') then 'suppressed' "
+                    f"when r.\"{c}\" is null then 'not available' else 'shown' end as \"{c}_status\""
+                )
         con.execute(
             f"""create or replace table published.{view} as
-                select {masked}, coalesce(h.cells, []::varchar[]) as suppressed_cells
-                from _rows as r left join _hidden as h using (_i) order by r._i"""
+                select {", ".join(masked)}, coalesce(h.cells, []::varchar[]) as suppressed_cells
+                from _rows_{view} as r left join _hidden as h using (_i) order by r._i"""
         )
+        con.execute(f"drop table _rows_{view}")
         comment = con.execute(
             "select comment from duckdb_views() where database_name = current_database() and schema_name = 'kpi' "
             "and view_name = ?",
             [view],
         ).fetchone()[0]
-        text = f"{comment} Disclosure-controlled for use outside the team: counts 1-{threshold - 1} and secondary cells suppressed (NULL, listed in suppressed_cells); no rate on a numerator under {threshold}."
+        text = f"{comment} Disclosure-controlled for use outside the team: counts 1-{threshold - 1} and secondary cells suppressed (NULL, said in the <column>_status beside each and listed in suppressed_cells), none recoverable from other published cells across rows, overlapping periods or views; no rate on a numerator under {threshold}."
         con.execute(f"comment on table published.{view} is {sql_literal(text)}")
         for column, col_comment in con.execute(
             "select column_name, comment from duckdb_columns() where database_name = current_database() "
@@ -129,6 +303,12 @@ def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
         ).fetchall():
             if col_comment:
                 con.execute(f'comment on column published.{view}."{column}" is {sql_literal(col_comment)}')
+            if column in statused:
+                con.execute(
+                    f'comment on column published.{view}."{column}_status" is '
+                    f"'shown; suppressed (disclosure control removed {column}); or not available (no figure: "
+                    f"nothing to count it from, e.g. no population or no denominator).'"
+                )
         con.execute(
             f"comment on column published.{view}.suppressed_cells is 'Columns suppressed in this row (disclosure control).'"
         )

@@ -275,3 +275,67 @@ def test_custody_without_a_population_still_shows_its_counts(kpis) -> None:  # n
         ("2024-25", 1, 0, 10000, 0.1, None),
         ("2025-26", 1, 1, None, None, "No ONS mid-year population of 10-17-year-olds is held for E06000015 in 2025"),
     ]
+
+
+# --- 11 and 13. disclosure control across overlapping periods and views; suppression visible in the row -----------
+
+
+def test_no_suppressed_quarter_is_recoverable_from_the_rolling_years(kpis) -> None:  # noqa: ANN001
+    # 6 children cautioned in each quarter of 2023, 2 in 2024 Q1; all boys of 15-16, White, cautioned, not in care,
+    # so every split has one group and its rows equal the cohort's
+    quarters = {"2023-02": 6, "2023-05": 6, "2023-08": 6, "2023-11": 6, "2024-02": 2}
+    police = [
+        caution(f"Q{m[:4]}{m[5:]}{i}", f"23/{m[2:4]}{m[5:]}0{i}{i}A", f"{m}-01", f"{m}-10", dob="2008-01-01")
+        for m, n in quarters.items()
+        for i in range(n)
+    ]
+    con = kpis(police=police, court=[])
+    # by hand: quarters 6, 6, 6, 6, 2; rolling years ending 2023-12 = 24, ending 2024-03 = 6 + 6 + 6 + 2 = 20
+    assert [r[2] for r in cohorts(con, "quarter")] == [6, 6, 6, 6, 2]
+    assert [r[2] for r in cohorts(con, "rolling_12_months")] == [24, 20]
+    # 2 is suppressed; then 20 - 24 + 6 (2023 Q1) would give it back, so the rolling year ending 2024-03 goes too
+    # (one cell breaks both equations; hiding a shown quarter instead would leave the 2 recoverable from the year
+    # ending 2023-12)
+    got = con.execute(
+        "select cohort_type, cohort_end, offenders, offenders_status from published.reoffending order by 1, 2"
+    ).fetchall()
+    assert [(t, str(e), o, s) for t, e, o, s in got] == [
+        ("quarter", "2023-03-31", 6, "shown"),
+        ("quarter", "2023-06-30", 6, "shown"),
+        ("quarter", "2023-09-30", 6, "shown"),
+        ("quarter", "2023-12-31", 6, "shown"),
+        ("quarter", "2024-03-31", None, "suppressed"),
+        ("rolling_12_months", "2023-12-31", 24, "shown"),
+        ("rolling_12_months", "2024-03-31", None, "suppressed"),
+    ]
+    # across views: each split's one group equals the cohort, so the same cells go in reoffending_by_group
+    by_group = con.execute(
+        "select cohort_type, cohort_end, count(*) filter (where offenders is null), count(*) "
+        "from published.reoffending_by_group group by all order by 1, 2"
+    ).fetchall()
+    assert [(t, str(e), h, n) for t, e, h, n in by_group] == [
+        ("quarter", "2023-03-31", 0, 5),
+        ("quarter", "2023-06-30", 0, 5),
+        ("quarter", "2023-09-30", 0, 5),
+        ("quarter", "2023-12-31", 0, 5),
+        ("quarter", "2024-03-31", 5, 5),
+        ("rolling_12_months", "2023-12-31", 0, 5),
+        ("rolling_12_months", "2024-03-31", 5, 5),
+    ]
+    # 13: a rate with no numerator to speak of is not available, not suppressed... unless disclosure removed it
+    assert con.execute(
+        "select distinct binary_rate_pct_status from published.reoffending where cohort_type = 'quarter' "
+        "and offenders is not null"
+    ).fetchall() == [("suppressed",)]  # 0 reoffenders: no rate on a numerator under 5
+
+
+def test_a_missing_population_shows_as_not_available_not_suppressed(kpis) -> None:  # noqa: ANN001
+    con = kpis(
+        police=[],
+        court=[conviction(f"K{i}", f"23/000002{i}K", "2025-05-01", "2025-06-01", **DTO) for i in range(6)],
+        pop=[{"year": "2024", "population": "10000"}],
+    )
+    assert con.execute(
+        "select custodial_sentences, custodial_sentences_status, custody_rate_per_1000, custody_rate_per_1000_status "
+        "from published.custody"
+    ).fetchall() == [(6, "shown", None, "not available")]

@@ -107,3 +107,41 @@ def test_a_chromium_failure_names_its_fatal_reason() -> None:
     done = subprocess.CompletedProcess(["chromium"], -6, "", stderr)
     assert chromium_failure(done) == "exit -6: Socket path too long: /t/S."
     assert chromium_failure(subprocess.CompletedProcess(["chromium"], 1, "", "")) == "exit 1"
+
+
+def test_a_measure_whose_feed_was_held_back_keeps_its_card_and_says_why(pipeline, tmp_path: Path) -> None:  # noqa: ANN001
+    # issue 25, item 12: the custody transfers extract is held back whole (a column is missing), so the measure
+    # has no figure; its card and its summary line stay, saying why and since when
+    import datetime as dt
+
+    import duckdb
+
+    from reports.board_pack import render
+
+    load_rows(pipeline, tmp_path, "population_10_17", [{"year": "2024"}])
+    load_rows(
+        pipeline,
+        tmp_path,
+        "police_outcomes",
+        [{"outcome_id": f"P{i}", "pnc_id": f"23/000000{i}A", "force_person_id": f"DP{i}00"} for i in range(7)],
+    )
+    broken = tmp_path / "custody_transfers.csv"
+    broken.write_text(
+        "detention_id,pnc_id,force_person_id,dob,home_la_code,charge_datetime,bail_refused,accommodation_requested,"
+        "reason_not_transferred\nDT1,,DP9000001,2008-06-15,E06000015,2024-05-01T21:15:00+00:00,true,non_secure,\n"
+    )
+    result = pipeline.load(pipeline.land_file("custody_transfers", broken))
+    assert result.status == "held_back"
+    published = pipeline.publish()
+    pipeline.close()
+    con = duckdb.connect(str(published), read_only=True)
+    html = render(con, pipeline.cfg.area, 5)
+    today = dt.datetime.now(dt.UTC).strftime("%d %B %Y")
+    card = html[html.index('id="custody_transfers_achieved"') :]
+    card = card[: card.index('<div class="card"')] if '<div class="card"' in card else card
+    assert "no figure" in card
+    assert f"the police custody_transfers extract has been held back since {today}" in card
+    assert "none has been loaded" in card
+    # and the summary keeps its line
+    summary = html[: html.index("<h2>Partners")]
+    assert "Custody transfers achieved (concordat)" in summary and "held back since" in summary

@@ -43,7 +43,7 @@ final as (
 select * from final
 order by la_code, financial_year;
 
-comment on view kpi.accommodation is 'YJB KPI 1: children in the community (at the end of their intervention) and released from custody (at release) with suitable accommodation, by LA and financial year.';
+comment on view kpi.accommodation is 'YJB KPI 1: children in the community (at the end of their intervention) and released from custody (at release) with suitable accommodation, by LA and financial year. Method: docs/methods.md#yjb-kpis-1-10.';
 comment on column kpi.accommodation.la_code is 'ONS code of the local authority of residence.';
 comment on column kpi.accommodation.financial_year is 'Financial year in which the child was measured (intervention end or release), e.g. 2024-25.';
 comment on column kpi.accommodation.children is 'Interventions measured: in the community plus released from custody.';

@@ -24,7 +24,7 @@ final as (
 select * from final
 order by la_code, financial_year, partner_agency;
 
-comment on view kpi.board_attendance is 'YJB KPI 7: attendance of each statutory partner at the YOS management board, with a senior representative and contributing data, by financial year.';
+comment on view kpi.board_attendance is 'YJB KPI 7: attendance of each statutory partner at the YOS management board, with a senior representative and contributing data, by financial year. Method: docs/methods.md#yjb-kpis-1-10.';
 comment on column kpi.board_attendance.la_code is 'ONS code of the partnership''s local authority.';
 comment on column kpi.board_attendance.financial_year is 'Financial year of the meetings, e.g. 2024-25.';
 comment on column kpi.board_attendance.partner_agency is 'police, probation, health, education, childrens_social_care, courts or other.';

@@ -29,7 +29,7 @@ final as (
 select * from final
 order by la_code, financial_year;
 
-comment on view kpi.care_police_incidents is 'Police call-outs involving looked-after children at or from a placement, and how many were resolved without criminalising the child, by financial year.';
+comment on view kpi.care_police_incidents is 'Police call-outs involving looked-after children at or from a placement, and how many were resolved without criminalising the child, by financial year. Method: docs/methods.md#partnership-measures.';
 comment on column kpi.care_police_incidents.la_code is 'ONS code of the partnership''s local authority (the council that looks after the children).';
 comment on column kpi.care_police_incidents.financial_year is 'Financial year of the incident, e.g. 2024-25.';
 comment on column kpi.care_police_incidents.incidents is 'Police call-outs or incidents involving a looked-after child at or from a placement.';

@@ -55,7 +55,7 @@ final as (
 select * from final
 order by la_code, financial_year, care_status;
 
-comment on view kpi.children_in_care is 'Children in care beside other children: children with a police outcome, their offences, and how many were resolved out of court rather than by charge, by LA, financial year and care status.';
+comment on view kpi.children_in_care is 'Children in care beside other children: children with a police outcome, their offences, and how many were resolved out of court rather than by charge, by LA, financial year and care status. Method: docs/methods.md#partnership-measures.';
 comment on column kpi.children_in_care.la_code is 'ONS code of the local authority of residence.';
 comment on column kpi.children_in_care.financial_year is 'Financial year of the police outcome, e.g. 2024-25.';
 comment on column kpi.children_in_care.care_status is 'looked_after (in the SSDA903 return, or recorded by the YOS as looked after or a care leaver) or not_looked_after.';

@@ -39,7 +39,7 @@ final as (
 select * from final
 order by la_code, financial_year;
 
-comment on view kpi.custody_transfers is 'Concordat on Children in Custody: children charged and held overnight, transfers to local authority accommodation requested and achieved, and why not, by LA and financial year.';
+comment on view kpi.custody_transfers is 'Concordat on Children in Custody: children charged and held overnight, transfers to local authority accommodation requested and achieved, and why not, by LA and financial year. Method: docs/methods.md#partnership-measures.';
 comment on column kpi.custody_transfers.la_code is 'ONS code of the local authority of residence.';
 comment on column kpi.custody_transfers.financial_year is 'Financial year of the charge, e.g. 2024-25.';
 comment on column kpi.custody_transfers.held_overnight is 'Children charged and held overnight in police custody.';

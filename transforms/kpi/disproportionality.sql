@@ -68,7 +68,7 @@ final as (
 select * from final
 order by la_code, financial_year, ethnic_group;
 
-comment on view kpi.disproportionality is 'Disproportionality by ethnic group: children with a police outcome or court case, charged, convicted and sentenced to custody, and the relative rate of charge against White children, by LA and financial year.';
+comment on view kpi.disproportionality is 'Disproportionality by ethnic group: children with a police outcome or court case, charged, convicted and sentenced to custody, and the relative rate of charge against White children, by LA and financial year. Method: docs/methods.md#partnership-measures.';
 comment on column kpi.disproportionality.la_code is 'ONS code of the local authority of residence.';
 comment on column kpi.disproportionality.financial_year is 'Financial year of the outcome or hearing, e.g. 2024-25.';
 comment on column kpi.disproportionality.ethnic_group is 'ONS 2021 high-level ethnic group: White, Mixed, Asian, Black, Other, or Not known.';

@@ -46,7 +46,7 @@ final as (
 select * from final
 order by la_code, financial_year;
 
-comment on view kpi.ete is 'YJB KPI 2: children in the community (at the end of their intervention) and released from custody (at release) attending suitable education, training or employment, by LA and financial year, with hours offered and attended.';
+comment on view kpi.ete is 'YJB KPI 2: children in the community (at the end of their intervention) and released from custody (at release) attending suitable education, training or employment, by LA and financial year, with hours offered and attended. Method: docs/methods.md#yjb-kpis-1-10.';
 comment on column kpi.ete.la_code is 'ONS code of the local authority of residence.';
 comment on column kpi.ete.financial_year is 'Financial year in which the child was measured (intervention end or release), e.g. 2024-25.';
 comment on column kpi.ete.children is 'Interventions measured: in the community plus released from custody.';

@@ -35,7 +35,7 @@ final as (
 select * from final
 order by la_code, financial_year, need;
 
-comment on view kpi.health_needs is 'YJB KPIs 4 (mental health and emotional wellbeing) and 5 (substance misuse): children with a need, of those with an intervention planned or offered, of those attending, by LA, financial year and need.';
+comment on view kpi.health_needs is 'YJB KPIs 4 (mental health and emotional wellbeing) and 5 (substance misuse): children with a need, of those with an intervention planned or offered, of those attending, by LA, financial year and need. Method: docs/methods.md#yjb-kpis-1-10.';
 comment on column kpi.health_needs.la_code is 'ONS code of the local authority of residence.';
 comment on column kpi.health_needs.financial_year is 'Financial year in which the child was measured, e.g. 2024-25.';
 comment on column kpi.health_needs.need is 'mental_health (KPI 4) or substance_misuse (KPI 5).';

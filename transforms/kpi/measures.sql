@@ -2,7 +2,7 @@
 -- Every headline figure of the kpi views in one long table, each beside the published national (England) and
 -- comparator (config: partnership.comparator, e.g. the region) values for the same measure and period from the
 -- reference feed published_comparators, and the gap to each (local minus comparator, in the measure's unit).
--- This is what the board pack draws. Each row takes ONE cell of a kpi view (never a sum over rows; the one exception
+-- This is what the board pack draws; kpi.measure_definitions lists every measure, with or without figures. Each row takes ONE cell of a kpi view (never a sum over rows; the one exception
 -- is board attendance, which counts meetings, not children, and is never suppressed), so that published.measures,
 -- which is this same query run over the published views, carries their disclosure control unchanged: a suppressed
 -- figure is NULL with suppressed = true.
@@ -28,6 +28,7 @@ figures as (
     select 'custody_rate', la_code, financial_year, fy_date(financial_year), custodial_sentences, population_10_17,
            custody_rate_per_1000, false
     from kpi.custody
+    where rate_note is null  -- no population held: no rate to draw (the count is in kpi.custody)
     union all
     select 'kpi1_accommodation', la_code, financial_year, fy_date(financial_year), suitable, children, suitable_pct,
            false
@@ -121,75 +122,8 @@ figures as (
     from kpi.disproportionality where ethnic_group not in ('White', 'Not known')
 ),
 
-definitions (ordinal, measure, kpi, title, unit, better, comparator_measure, definition) as (
-    values
-    (1, 'first_time_entrants', 'Headline', 'First time entrants', 'per 100,000 aged 10-17', 'lower', 'FirstYJS',
-     'Children aged 10-17 receiving their first youth caution, youth conditional caution or conviction in the calendar year, per 100,000 children aged 10-17 living in the area.'),
-    (2, 'reoffending_binary', 'Headline', 'Proven reoffending rate', '%', 'lower', 'ReoffYO',
-     'Of the children cautioned, convicted or released from custody in the year, the share who committed a further offence within 12 months that was proven within 18.'),
-    (3, 'reoffending_frequency', 'Headline', 'Reoffences per reoffender', 'reoffences', 'lower', 'ReoffFreq',
-     'The number of proven reoffences, on average, of each child in the reoffending cohort who reoffended.'),
-    (4, 'custody_rate', 'Headline', 'Use of custody', 'per 1,000 aged 10-17', 'lower', 'CustodyRate',
-     'Custodial sentences (DTO, s250, extended) given to children in the financial year, per 1,000 children aged 10-17.'),
-    (5, 'kpi1_accommodation', 'YJB KPI 1 Accommodation', 'Suitable accommodation', '%', 'higher', 'kpi1_accommodation',
-     'Children whose intervention ended, or who were released from custody, in the year with suitable accommodation at that point.'),
-    (6, 'kpi2_ete', 'YJB KPI 2 ETE', 'Suitable education, training or employment', '%', 'higher', 'kpi2_ete',
-     'Children whose intervention ended, or who were released from custody, in the year attending suitable ETE at that point.'),
-    (7, 'kpi3_send', 'YJB KPI 3 SEND/ALN', 'SEND: suitable ETE and a learning plan', '%', 'higher', 'kpi3_send',
-     'Of the children with identified special educational needs, the share in suitable ETE with a formal learning plan.'),
-    (8, 'kpi4_mental_health_offered', 'YJB KPI 4 Mental health', 'Mental health need: intervention offered', '%',
-     'higher', 'kpi4_mental_health_offered',
-     'Of the children with a screened or identified mental health or emotional wellbeing need, the share with an intervention planned or offered.'),
-    (9, 'kpi4_mental_health_attending', 'YJB KPI 4 Mental health', 'Mental health: attending', '%', 'higher',
-     'kpi4_mental_health_attending', 'Of the children offered a mental health intervention, the share attending it.'),
-    (10, 'kpi5_substance_misuse_offered', 'YJB KPI 5 Substance misuse', 'Substance misuse need: treatment offered', '%',
-     'higher', 'kpi5_substance_misuse_offered',
-     'Of the children with a screened or identified need for specialist substance misuse treatment, the share with treatment planned or offered.'),
-    (11, 'kpi5_substance_misuse_attending', 'YJB KPI 5 Substance misuse', 'Substance misuse: attending', '%', 'higher',
-     'kpi5_substance_misuse_attending', 'Of the children offered substance misuse treatment, the share attending it.'),
-    (12, 'kpi6_oocd_completion', 'YJB KPI 6 Out-of-court disposals', 'Out-of-court disposals completed', '%', 'higher',
-     'kpi6_oocd_completion', 'Of the out-of-court disposal interventions that ended in the year, the share completed.'),
-    (13, 'kpi7_board_attendance', 'YJB KPI 7 Management board', 'Board attendance by statutory partners', '%', 'higher',
-     'kpi7_board_attendance', 'Of the statutory partners'' places at management board meetings in the year, the share attended.'),
-    (14, 'kpi8_wider_services', 'YJB KPI 8 Wider services', 'Known to wider services', '%', null, 'kpi8_wider_services',
-     'Children on the caseload also known to Early Help, child protection, child in need, or looked after or a care leaver.'),
-    (15, 'kpi9_serious_violence', 'YJB KPI 9 Serious violence', 'Proven serious violence', 'per 10,000 aged 10-17',
-     'lower', 'kpi9_serious_violence',
-     'Proven drugs, robbery or violence against the person offences with a YJB gravity score of 5 or more, per 10,000 children aged 10-17.'),
-    (16, 'kpi10_victims_rj', 'YJB KPI 10 Victims', 'Victims engaged in restorative justice', '%', 'higher',
-     'kpi10_victims_rj', 'Of the victims who consented to be contacted, the share who engaged in restorative justice.'),
-    (17, 'oocd_share', 'Partnership: out-of-court disposals', 'Resolved out of court', '%', null, null,
-     'Of children''s offences resolved by an out-of-court disposal (youth caution, community resolution, Outcome 22/23) or a charge, the share resolved out of court.'),
-    (18, 'rosh_plan_court', 'Partnership: risk of serious harm', 'RoSH Medium or above with a plan: court', '%',
-     'higher', null, 'Of children starting a court order assessed as RoSH Medium or above, the share with a risk management plan.'),
-    (19, 'rosh_plan_out_of_court', 'Partnership: risk of serious harm', 'RoSH Medium or above with a plan: out of court',
-     '%', 'higher', null, 'Of children starting an out-of-court disposal assessed as RoSH Medium or above, the share with a risk management plan.'),
-    (20, 'violent_offences', 'Partnership: offences', 'Violent offences', '%', 'lower', null,
-     'Of children''s offences recorded by the police, the share that were violence against the person or robbery.'),
-    (21, 'knife_or_weapon_offences', 'Partnership: offences', 'Knife and weapon offences', '%', 'lower', null,
-     'Of children''s offences recorded by the police, the share involving a knife, firearm or other weapon, or possession of one.'),
-    (22, 'child_on_parent_violence', 'Partnership: offences', 'Child-on-parent violence', 'offences', 'lower', null,
-     'Violence against the person offences by children where the victim was their parent or carer.'),
-    (23, 'out_of_court_looked_after', 'Partnership: children in care', 'Children in care: resolved out of court', '%',
-     'higher', null, 'Of offences by looked-after children resolved out of court or by charge, the share resolved out of court.'),
-    (24, 'out_of_court_not_looked_after', 'Partnership: children in care', 'Other children: resolved out of court', '%',
-     'higher', null, 'Of offences by children not looked after resolved out of court or by charge, the share resolved out of court.'),
-    (25, 'care_incidents_not_criminalised', 'Partnership: children in care', 'Placement call-outs not criminalised', '%',
-     'higher', null, 'Of police call-outs involving looked-after children at or from a placement, the share resolved without criminalising the child.'),
-    (26, 'custody_transfers_achieved', 'Partnership: children in care', 'Custody transfers achieved (concordat)', '%',
-     'higher', null, 'Of children charged and refused bail for whom local authority accommodation was requested, the share transferred.'),
-    (27, 'resettlement_ready', 'Partnership: resettlement', 'Custody leavers with accommodation and ETE', '%', 'higher',
-     null, 'Of children released from custody, the share with suitable accommodation and a suitable ETE place at release.'),
-    (28, 'sibling_prevention_reach', 'Partnership: prevention', 'Siblings reached by prevention', 'children', 'higher',
-     null, 'Brothers and sisters of supervised children starting prevention work in the year.'),
-    (29, 'charged_relative_rate_mixed', 'Partnership: disproportionality', 'Charged, relative to White children: Mixed',
-     'ratio', null, null, 'The share of Mixed-ethnicity children with an outcome who were charged, divided by the same share for White children (1.0 = the same).'),
-    (30, 'charged_relative_rate_asian', 'Partnership: disproportionality', 'Charged, relative to White children: Asian',
-     'ratio', null, null, 'The share of Asian children with an outcome who were charged, divided by the same share for White children (1.0 = the same).'),
-    (31, 'charged_relative_rate_black', 'Partnership: disproportionality', 'Charged, relative to White children: Black',
-     'ratio', null, null, 'The share of Black children with an outcome who were charged, divided by the same share for White children (1.0 = the same).'),
-    (32, 'charged_relative_rate_other', 'Partnership: disproportionality', 'Charged, relative to White children: Other',
-     'ratio', null, null, 'The share of children of other ethnic groups with an outcome who were charged, divided by the same share for White children (1.0 = the same).')
+definitions as (
+    select * from kpi.measure_definitions
 ),
 
 comparators as (
@@ -237,7 +171,7 @@ final as (
 select * from final
 order by ordinal, la_code, period_start;
 
-comment on view kpi.measures is 'Every headline figure of the kpi views, one row per measure, LA and period, beside the England and comparator values and the gaps: what the board pack draws.';
+comment on view kpi.measures is 'Every headline figure of the kpi views, one row per measure, LA and period, beside the England and comparator values and the gaps: what the board pack draws. Method: docs/methods.md#board-pack.';
 comment on column kpi.measures.ordinal is 'Order of the measure in the board pack: headline, the YJB KPIs 1-10, then the partnership''s own.';
 comment on column kpi.measures.kpi is 'The KPI or partnership theme the measure belongs to.';
 comment on column kpi.measures.measure is 'Measure code (stable; the published_comparators measure it is compared with is in the view''s definition).';

@@ -34,7 +34,7 @@ final as (
 select * from final
 order by la_code, financial_year;
 
-comment on view kpi.offence_profile is 'Children''s offences recorded by the police: violent share, child-on-parent violence, knife and weapon offences, serious violence, by LA and financial year of the offence.';
+comment on view kpi.offence_profile is 'Children''s offences recorded by the police: violent share, child-on-parent violence, knife and weapon offences, serious violence, by LA and financial year of the offence. Method: docs/methods.md#partnership-measures.';
 comment on column kpi.offence_profile.la_code is 'ONS code of the local authority of residence.';
 comment on column kpi.offence_profile.financial_year is 'Financial year of the offence, e.g. 2024-25.';
 comment on column kpi.offence_profile.offences is 'Offences by children with a police outcome (any outcome type).';

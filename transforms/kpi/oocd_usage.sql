@@ -74,7 +74,7 @@ final as (
 select * from final
 order by la_code, financial_year;
 
-comment on view kpi.oocd_usage is 'Out-of-court disposal use by LA and financial year: formal (youth cautions), informal (community resolutions) and diversion (Outcome 22/23) against charges, and OOCD completion (YJB KPI 6). The figure inspectors say nobody publishes.';
+comment on view kpi.oocd_usage is 'Out-of-court disposal use by LA and financial year: formal (youth cautions), informal (community resolutions) and diversion (Outcome 22/23) against charges, and OOCD completion (YJB KPI 6). The figure inspectors say nobody publishes. Method: docs/methods.md#yjb-kpis-1-10.';
 comment on column kpi.oocd_usage.formal_oocd is 'Youth cautions and youth conditional cautions (outcome 2).';
 comment on column kpi.oocd_usage.informal_oocd is 'Community resolutions (outcome 8).';
 comment on column kpi.oocd_usage.diversion is 'Outcome 22 and Outcome 23.';

@@ -22,7 +22,7 @@ final as (
 select * from final
 order by la_code, financial_year;
 
-comment on view kpi.resettlement is 'Children released from custody with suitable accommodation and ETE in place at release, by LA and financial year.';
+comment on view kpi.resettlement is 'Children released from custody with suitable accommodation and ETE in place at release, by LA and financial year. Method: docs/methods.md#partnership-measures.';
 comment on column kpi.resettlement.la_code is 'ONS code of the local authority of residence.';
 comment on column kpi.resettlement.financial_year is 'Financial year of release, e.g. 2024-25.';
 comment on column kpi.resettlement.custody_leavers is 'Children released from custody (resettlement started).';

@@ -51,7 +51,7 @@ final as (
 select * from final
 order by la_code, financial_year, disposal;
 
-comment on view kpi.rosh_profile is 'Risk of serious harm of children starting court orders and out-of-court disposals, and whether a plan is in place where RoSH is Medium or above, by LA, financial year and disposal.';
+comment on view kpi.rosh_profile is 'Risk of serious harm of children starting court orders and out-of-court disposals, and whether a plan is in place where RoSH is Medium or above, by LA, financial year and disposal. Method: docs/methods.md#partnership-measures.';
 comment on column kpi.rosh_profile.la_code is 'ONS code of the local authority of residence.';
 comment on column kpi.rosh_profile.financial_year is 'Financial year of the first assessment, e.g. 2024-25.';
 comment on column kpi.rosh_profile.disposal is 'court (referral order, YRO, custody, resettlement, bail support) or out_of_court (cautions, community resolutions, Outcome 22).';

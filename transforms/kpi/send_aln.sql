@@ -39,7 +39,7 @@ final as (
 select * from final
 order by la_code, financial_year;
 
-comment on view kpi.send_aln is 'YJB KPI 3: children with identified special educational needs (ALN in Wales) who are in suitable ETE and have a formal learning plan, by LA and financial year.';
+comment on view kpi.send_aln is 'YJB KPI 3: children with identified special educational needs (ALN in Wales) who are in suitable ETE and have a formal learning plan, by LA and financial year. Method: docs/methods.md#yjb-kpis-1-10.';
 comment on column kpi.send_aln.la_code is 'ONS code of the local authority of residence.';
 comment on column kpi.send_aln.financial_year is 'Financial year in which the child was measured, e.g. 2024-25.';
 comment on column kpi.send_aln.children is 'Interventions measured (as KPIs 1 and 2).';

@@ -51,7 +51,7 @@ final as (
 select * from final
 order by la_code, financial_year;
 
-comment on view kpi.serious_violence is 'YJB KPI 9: proven serious violence offences by children (drugs, robbery or violence against the person with YJB gravity 5 or more) per 10,000 aged 10-17, by LA and financial year.';
+comment on view kpi.serious_violence is 'YJB KPI 9: proven serious violence offences by children (drugs, robbery or violence against the person with YJB gravity 5 or more) per 10,000 aged 10-17, by LA and financial year. Method: docs/methods.md#yjb-kpis-1-10.';
 comment on column kpi.serious_violence.la_code is 'ONS code of the local authority of residence.';
 comment on column kpi.serious_violence.financial_year is 'Financial year in which the offence was proven, e.g. 2024-25.';
 comment on column kpi.serious_violence.serious_violence_offences is 'Proven serious violence offences (once per caution or conviction).';

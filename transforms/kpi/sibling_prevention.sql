@@ -36,7 +36,7 @@ final as (
 select * from final
 order by la_code, financial_year;
 
-comment on view kpi.sibling_prevention is 'Sibling prevention: children reached, interventions completed, and children reached who later had a proven outcome, by LA and financial year the work started.';
+comment on view kpi.sibling_prevention is 'Sibling prevention: children reached, interventions completed, and children reached who later had a proven outcome, by LA and financial year the work started. Method: docs/methods.md#partnership-measures.';
 comment on column kpi.sibling_prevention.la_code is 'ONS code of the local authority of residence.';
 comment on column kpi.sibling_prevention.financial_year is 'Financial year the sibling prevention work started, e.g. 2024-25.';
 comment on column kpi.sibling_prevention.children_reached is 'Children with sibling prevention work starting in the year.';

@@ -44,7 +44,7 @@ final as (
 select * from final
 order by la_code, financial_year;
 
-comment on view kpi.victims is 'YJB KPI 10: victims who consented to be contacted, were contacted, offered and engaged in restorative justice, by LA and financial year of the child''s intervention.';
+comment on view kpi.victims is 'YJB KPI 10: victims who consented to be contacted, were contacted, offered and engaged in restorative justice, by LA and financial year of the child''s intervention. Method: docs/methods.md#yjb-kpis-1-10.';
 comment on column kpi.victims.la_code is 'ONS code of the child''s local authority of residence.';
 comment on column kpi.victims.financial_year is 'Financial year in which the child''s intervention started, e.g. 2024-25.';
 comment on column kpi.victims.victims is 'Victims of offences linked to YOS interventions.';

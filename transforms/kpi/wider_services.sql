@@ -39,7 +39,7 @@ final as (
 select * from final
 order by la_code, financial_year;
 
-comment on view kpi.wider_services is 'YJB KPI 8: children on the YOS caseload also known to wider services (Early Help, child protection, child in need, looked after, care leaver), by LA and financial year.';
+comment on view kpi.wider_services is 'YJB KPI 8: children on the YOS caseload also known to wider services (Early Help, child protection, child in need, looked after, care leaver), by LA and financial year. Method: docs/methods.md#yjb-kpis-1-10.';
 comment on column kpi.wider_services.la_code is 'ONS code of the local authority of residence.';
 comment on column kpi.wider_services.financial_year is 'Financial year in which the child was measured, e.g. 2024-25.';
 comment on column kpi.wider_services.children is 'Interventions measured (as KPIs 1 and 2).';

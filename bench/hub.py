@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -128,7 +129,7 @@ def scenario(root: Path, urls: list[str], workers: int) -> dict:
         return {
             "workers": workers,
             "partnerships": len(urls),
-            "states": sorted({r["state"]["type"] for r in runs}),
+            "states": dict(Counter(r["state"]["type"] for r in runs)),
             "wall_nightlies_s": round(nightlies_done, 1),
             "wall_to_hub_rebuilt_s": round(hub_done, 1),
             "sum_of_run_durations_s": round(sum(r["total_run_time"] for r in runs), 1),

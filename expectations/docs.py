@@ -37,7 +37,9 @@ def render(contract: Contract) -> str:
         f"- **Grain:** {contract.grain}",
         f"- **Cadence:** {contract.cadence}; **kind:** {contract.kind} "
         + (
-            "(the full current picture: rows missing from a later snapshot are withdrawn)"
+            "(the full current picture: rows missing from a later snapshot are withdrawn; a snapshot that would "
+            "withdraw more than a fifth of the rows held is held back as cut short, so to start again on purpose "
+            "send the header `X-Extract-Kind: reset`, or put `__reset` in the intake file's name)"
             if contract.kind == "snapshot"
             else "(new and corrected rows only)"
         ),

@@ -132,6 +132,7 @@ class Pipeline:
             pseudonym_key_version=self.cfg.pseudonym_key_version,
             logger=log,
             again=again,
+            max_withdrawn_share=self.cfg.snapshot_max_withdrawn_share,
         )
         if result.status != "already_loaded":
             report = validation_report.write(self.con, result.load_id, self.cfg.name, self.paths.reports)
@@ -151,7 +152,13 @@ class Pipeline:
 
     def apply_retention(self, dry_run: bool = False) -> list[retention.Applied]:
         """Delete what is older than each feed's retention period (audit rows say what), then republish."""
-        applied = retention.apply(self.con, self.paths.data, self.cfg.retention_years, dry_run=dry_run)
+        applied = retention.apply(
+            self.con,
+            self.paths.data,
+            self.cfg.retention_years,
+            dry_run=dry_run,
+            outbox_days=self.cfg.outbox_retention_days,
+        )
         for a in applied:
             if a.history_rows_deleted or a.landed_files_deleted:
                 feed_logger(feed=a.feed).info(

@@ -19,7 +19,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from partnership.config import Config, ConfigError, Contact, secret_ref
 from partnership.settings import paths
 from reports.alert import Alert
-from warehouse import audit, retention
+from warehouse import audit, problems, retention
 
 
 def to_email(cfg: Config, alert: Alert, recipient: str) -> EmailMessage:
@@ -171,17 +171,28 @@ def _resend(con: duckdb.DuckDBPyConnection, cfg: Config) -> list[dict]:
 
 
 def escalation_email(cfg: Config, persistent: list[tuple]) -> EmailMessage:
-    """To the YOS data lead: problems a partner has not fixed after the configured number of extracts."""
+    """To the YOS data lead: problems a partner has not fixed after the configured number of extracts, and those
+    escalated at once (a snapshot held back as cut short)."""
     msg = EmailMessage()
     msg["From"] = cfg.alert_from
     msg["To"] = cfg.yos_data_lead.email
     msg["Subject"] = f"[{cfg.name}] Escalation: {len(persistent)} data problem(s) not fixed by partners"
-    lines = [
-        f"These problems have been reported to the partner for {cfg.escalate_after_extracts} or more extracts "
-        "and are still failing:",
-        "",
-    ]
-    for partner, feed, rule, column, opened, seen, rows in persistent:
+    at_once = [p for p in persistent if p[2] in problems.ESCALATED_AT_ONCE]
+    lasting = [p for p in persistent if p[2] not in problems.ESCALATED_AT_ONCE]
+    lines: list[str] = []
+    if at_once:
+        lines += ["These extracts were held back and need you now (the partner has been told too):", ""]
+        lines += [
+            f"- {partner}/{feed}: {rule}, since {opened:%d %B %Y}" for partner, feed, rule, _, opened, _, _ in at_once
+        ]
+        lines.append("")
+    if lasting:
+        lines += [
+            f"These problems have been reported to the partner for {cfg.escalate_after_extracts} or more extracts "
+            "and are still failing:",
+            "",
+        ]
+    for partner, feed, rule, column, opened, seen, rows in lasting:
         where = f" (column {column})" if column else ""
         lines.append(
             f"- {partner}/{feed}: {rule}{where}, failing since {opened:%d %B %Y}, in {seen} extracts; "

@@ -26,7 +26,7 @@ from warehouse import audit, landing, loading, problems, staging
 from warehouse.landing import Extract, FeedError
 from warehouse.pseudonymise import install as install_pseudonym
 
-DEFAULT_MAX_WITHDRAWN_SHARE = 0.2  # snapshots.max_withdrawn_share when the configuration does not say
+DEFAULT_MAX_WITHDRAWN_SHARE = 0.2  # snapshots.max_withdrawn_share's default (the caller passes the configured one)
 
 
 class AccountingError(FeedError, RuntimeError):
@@ -137,17 +137,6 @@ def collection_year(con: duckdb.DuckDBPyConnection, contract: Contract, extract:
     return row[0] if row else None
 
 
-def _withdrawal_limit(given: float | None) -> float:
-    if given is not None:
-        return given
-    from partnership.config import ConfigError, load_config
-
-    try:
-        return load_config().snapshot_max_withdrawn_share
-    except (ConfigError, OSError):
-        return DEFAULT_MAX_WITHDRAWN_SHARE
-
-
 def _shrinks_problem(shrinks: loading.SnapshotShrinks, limit: float | None) -> ExtractProblem:
     share = shrinks.withdrawn / shrinks.current
     return ExtractProblem(
@@ -191,14 +180,14 @@ def load_extract(
     pseudonym_key_version: int,
     logger: logging.Logger | logging.LoggerAdapter,
     again: bool = False,
-    max_withdrawn_share: float | None = None,
+    max_withdrawn_share: float = DEFAULT_MAX_WITHDRAWN_SHARE,
 ) -> LoadResult:
     """Stage, validate and load one landed extract. Idempotent: an extract already loaded is not loaded again,
     unless ``again`` (a backfill), and then its unchanged rows add nothing; one re-sent since it was loaded, when it
     is not the feed's current state, loads again (:func:`warehouse.landing.resent`).
 
-    A snapshot that would withdraw more than ``max_withdrawn_share`` of the feed's current rows (default: the
-    configuration's ``snapshots.max_withdrawn_share``) is held back whole, unless declared a reset."""
+    A snapshot that would withdraw more than ``max_withdrawn_share`` of the feed's current rows (the configuration's
+    ``snapshots.max_withdrawn_share``) is held back whole, unless declared a reset."""
     contract = get_contract(extract.feed)
     done = audit.finished_load(con, extract.extract_id)
     if done is not None and not again:
@@ -218,7 +207,7 @@ def load_extract(
         return _hold_back(con, load_id, extract, staged.problems, _count_data_lines(extract), logger)
 
     # A snapshot may withdraw at most this share of the feed's current rows, unless the partner declared a reset.
-    limit = None if extract.declared_kind == "reset" else _withdrawal_limit(max_withdrawn_share)
+    limit = None if extract.declared_kind == "reset" else max_withdrawn_share
     try:
         con.execute("begin")
         # Validate: every rule, every failing row.

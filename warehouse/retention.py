@@ -38,7 +38,7 @@ def cutoff_for(today: dt.date, years: int) -> dt.date:
         return today.replace(year=today.year - years, day=28)
 
 
-DEFAULT_OUTBOX_DAYS = 30  # alerts.outbox_retention_days when the configuration does not say
+DEFAULT_OUTBOX_DAYS = 30  # alerts.outbox_retention_days's default (the caller passes the configured one)
 
 
 def prune_outbox(
@@ -70,16 +70,6 @@ def prune_outbox(
     return gone
 
 
-def configured_outbox_days() -> int:
-    """``alerts.outbox_retention_days`` from the configuration (its default when it cannot be read)."""
-    from partnership.config import ConfigError, load_config
-
-    try:
-        return load_config().outbox_retention_days
-    except (ConfigError, OSError):
-        return DEFAULT_OUTBOX_DAYS
-
-
 def apply(
     con: duckdb.DuckDBPyConnection,
     data_dir: Path,
@@ -87,14 +77,12 @@ def apply(
     *,
     today: dt.date | None = None,
     dry_run: bool = False,
-    outbox_days: int | None = None,
+    outbox_days: int = DEFAULT_OUTBOX_DAYS,
 ) -> list[Applied]:
     """Apply each feed's retention (``years_by_feed``), then the outbox's (``outbox_days``, default the
     configuration's ``alerts.outbox_retention_days``)."""
     today = today or dt.date.today()
-    prune_outbox(
-        con, data_dir / "outbox", outbox_days if outbox_days is not None else configured_outbox_days(), dry_run=dry_run
-    )
+    prune_outbox(con, data_dir / "outbox", outbox_days, dry_run=dry_run)
     done = []
     for feed, contract in all_contracts().items():
         years = years_by_feed[feed]

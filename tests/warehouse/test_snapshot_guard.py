@@ -48,6 +48,8 @@ def test_a_snapshot_cut_short_is_held_back_and_the_partner_and_data_lead_told(
     told = {m["To"]: m.get_body(("plain",)).get_content() for m in mail.messages()}
     assert "data-lead@yos.example" in told and "X-Extract-Kind: reset" in told["data-lead@yos.example"]
     assert "extract.snapshot_withdraws" in told[pipeline.cfg.yos_data_lead.email]
+    lead = told[pipeline.cfg.yos_data_lead.email]  # escalated at once, and said so: not "for 3 or more extracts"
+    assert "held back and need you now" in lead and "or more extracts" not in lead
 
 
 def test_a_snapshot_withdrawing_less_than_the_share_loads(pipeline: Pipeline, tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def nightly(partners: list[str] | None = None) -> dict:
         pending = [e for e in p.pending() if not partners or e.partner in partners]
     run = run_loads(pending, every_night=True)
     with Pipeline() as p:  # the partner's data lead and ours hear of a fetch failure once per episode, and when fixed
-        fetch_alerts = notify_fetch_failures(p.con, p.cfg, p.paths.data, p.paths.outbox, run.run_id, failures,
+        fetch_alerts = notify_fetch_failures(p.con, p.cfg, p.paths.outbox, run.run_id, failures,
                                              no_credential, [x.id for x in chosen])  # fmt: skip
     for f in failures:
         logger.error("not fetched: %s", f)

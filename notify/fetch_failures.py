@@ -5,15 +5,13 @@ escalation (to the YOS data lead) every ``alerts.escalate_after_extracts`` night
 it is fixed. A credential missing on this server is the YOS side's to fix: only the YOS data lead hears of it.
 
 Each delivery is recorded in ``audit.alerts`` and kept in the outbox like any alert (so one that fails is resent by
-the next run). The episodes in progress are kept in ``<data>/notices/fetch-failures.json``. Never a secret: a
+the next run). The episodes in progress are kept in ``audit.fetch_failure_episodes``. Never a secret: a
 credential is named by where it is configured, never by its value, and the partner's mail does not even say that.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,6 +21,7 @@ import duckdb
 from notify.send import record, send_email
 from partnership.config import Config, Partner
 from partnership.logs import feed_logger
+from warehouse import audit
 
 
 @dataclass(frozen=True)
@@ -36,10 +35,6 @@ class Failure:
     kind: str
     detail: str
     status: int | None = None
-
-
-def state_path(data_dir: Path) -> Path:
-    return data_dir / "notices" / "fetch-failures.json"
 
 
 def classify(error: Exception) -> Failure:
@@ -94,20 +89,6 @@ def _partner_line(f: Failure) -> tuple[str, str]:
     return what.format(status=f.status or "", detail=detail), fix
 
 
-def _load(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
-
-
-def _save(path: Path, state: dict) -> None:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
-    os.replace(tmp, path)  # whole or not at all
-
-
 def _message(cfg: Config, recipient: str, subject: str, lines: list[str]) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = cfg.alert_from
@@ -120,7 +101,7 @@ def _message(cfg: Config, recipient: str, subject: str, lines: list[str]) -> Ema
 def _for_partner(
     cfg: Config, partner: Partner, episode: dict, failures: list[Failure], notice: str
 ) -> tuple[str, list[str]]:
-    since = dt.datetime.fromisoformat(episode["since"])
+    since = episode["since"].astimezone(dt.UTC)
     feeds = ", ".join(sorted({f.feed for f in failures if f.feed}))
     if notice == "fixed":
         return f"Your extracts are reaching us again: {episode['feeds']}", [
@@ -155,7 +136,7 @@ def _for_partner(
 def _for_lead(
     cfg: Config, partner: Partner, episode: dict, failures: list[Failure], notice: str
 ) -> tuple[str, list[str]]:
-    since = dt.datetime.fromisoformat(episode["since"])
+    since = episode["since"].astimezone(dt.UTC)
     if notice == "fixed":
         return f"Fetching from {partner.id} works again", [
             f"Tonight's pull from {partner.name} ({partner.id}) succeeded; it had failed since "
@@ -185,7 +166,6 @@ def _for_lead(
 def notify_fetch_failures(
     con: duckdb.DuckDBPyConnection,
     cfg: Config,
-    data_dir: Path,
     outbox: Path,
     run_id: str,
     failures: list[Exception],
@@ -198,8 +178,7 @@ def notify_fetch_failures(
     partner whose feeds were asked for, so that one that failed before and works now gets its "fixed" note). Once per
     episode, a reminder every ``escalate_after_extracts`` nights, and a note when fixed; returns the deliveries."""
     now = now or dt.datetime.now(dt.UTC)
-    path = state_path(data_dir)
-    state = _load(path)
+    state = audit.fetch_failure_episodes(con)
     tonight: dict[str, list[Failure]] = {}
     for e in failures:
         f = classify(e)
@@ -216,19 +195,19 @@ def notify_fetch_failures(
         if not found:  # attempted tonight and every feed came: the episode is over
             if episode:
                 sent += _send(con, cfg, outbox, run_id, partner, episode, [], "fixed")
-                del state[pid]
+                audit.end_fetch_failure_episode(con, pid)
             continue
         feeds = ", ".join(sorted({f.feed for f in found if f.feed})) or "every feed"
         partner_told = any(f.kind != "no_credential" for f in found)
         if episode is None:
-            episode = {"since": now.isoformat(), "nights": 1, "last_night": now.date().isoformat(),
+            episode = {"since": now, "nights": 1, "last_night": now.date(),
                        "noticed_night": 1, "feeds": feeds, "partner_told": partner_told}  # fmt: skip
             state[pid] = episode
             notice = "start"
         else:
-            if episode["last_night"] != now.date().isoformat():
+            if episode["last_night"] != now.date():
                 episode["nights"] += 1
-                episode["last_night"] = now.date().isoformat()
+                episode["last_night"] = now.date()
             episode["feeds"] = feeds
             due = episode["nights"] - episode["noticed_night"] >= max(cfg.escalate_after_extracts, 1)
             if partner_told and not episode.get("partner_told"):  # the credential is back but the partner refuses it
@@ -237,10 +216,11 @@ def notify_fetch_failures(
                 notice = "reminder"
             else:
                 feed_logger(pid).info("fetching still fails (%s night(s)); already told", episode["nights"])
+                audit.save_fetch_failure_episode(con, pid, episode)
                 continue
             episode["noticed_night"] = episode["nights"]
+        audit.save_fetch_failure_episode(con, pid, episode)
         sent += _send(con, cfg, outbox, run_id, partner, episode, found, notice)
-    _save(path, state)
     return sent
 
 

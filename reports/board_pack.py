@@ -21,7 +21,7 @@ from reports import data_quality
 from reports.charts import esc as _esc
 from reports.charts import nice as _nice
 from reports.charts import segments as _segments
-from warehouse import audit
+from warehouse import audit, state
 
 _env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape())
 
@@ -64,22 +64,7 @@ class BoardPackError(Exception):
 
 def feed_gaps(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Per feed whose latest extract was held back: why and since when, in a sentence (from ``audit.loads``)."""
-    rows = con.execute(
-        """with ordered as (
-               select feed, partner, status, finished_at, message,
-                      max(finished_at) filter (where status = 'loaded')
-                          over (partition by feed) as last_loaded,
-                      row_number() over (partition by feed order by finished_at desc, load_id desc) as recency
-               from audit.loads where status in ('loaded', 'held_back')
-           )
-           select feed, any_value(partner), any_value(last_loaded),
-                  min(finished_at) filter (where status = 'held_back'
-                                           and (last_loaded is null or finished_at > last_loaded)),
-                  arg_max(message, finished_at) filter (where status = 'held_back')
-           from ordered
-           group by feed
-           having bool_or(recency = 1 and status = 'held_back')"""
-    ).fetchall()
+    rows = state.held_back_feeds(con)
     out = {}
     for feed, partner, last_loaded, since, message in rows:
         when = since.strftime("%d %B %Y") if since else "its first extract"

@@ -99,7 +99,7 @@ def test_a_moved_endpoint_is_the_partners_to_fix_and_a_persistent_one_is_escalat
                 except FetchError as e:
                     failures.append(e)
                 assert failures and failures[0].status == 404
-                notify_fetch_failures(pipeline.con, cfg, pipeline.paths.data, pipeline.paths.outbox, f"night-{n}",
+                notify_fetch_failures(pipeline.con, cfg, pipeline.paths.outbox, f"night-{n}",
                                       failures, {}, ["police"], now=start + dt.timedelta(days=n))  # fmt: skip
         finally:
             server.shutdown()

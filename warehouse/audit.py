@@ -277,3 +277,26 @@ def record_notice(
         "insert into audit.reminders values (?, ?, ?, ?, ?, ?, ?, ?)",
         [partner, feed, due_at, kind, recipient, dt.datetime.now(dt.UTC), status, error],
     )
+
+
+# A fetch-failure episode, per partner: since (timestamp), nights, last_night (date), noticed_night, feeds,
+# partner_told. The notifier (notify/fetch_failures.py) decides; this keeps it.
+_EPISODE = ("since", "nights", "last_night", "noticed_night", "feeds", "partner_told")
+
+
+def fetch_failure_episodes(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """Every partner whose fetch-failure episode is in progress, with its state."""
+    rows = con.execute(f"select partner, {', '.join(_EPISODE)} from audit.fetch_failure_episodes").fetchall()
+    return {r[0]: dict(zip(_EPISODE, r[1:], strict=True)) for r in rows}
+
+
+def save_fetch_failure_episode(con: duckdb.DuckDBPyConnection, partner: str, episode: dict) -> None:
+    con.execute(
+        f"insert or replace into audit.fetch_failure_episodes (partner, {', '.join(_EPISODE)}) "
+        f"values (?, {', '.join('?' * len(_EPISODE))})",
+        [partner, *(episode[k] for k in _EPISODE)],
+    )
+
+
+def end_fetch_failure_episode(con: duckdb.DuckDBPyConnection, partner: str) -> None:
+    con.execute("delete from audit.fetch_failure_episodes where partner = ?", [partner])

@@ -14,7 +14,8 @@ from expectations.sql import sql_literal
 from warehouse.db import connect_loader
 
 # What survives a rebuild: what was received and what was done about it. Everything else is made again by loading.
-CARRIED_OVER = ("landing.extracts", "audit.fetches", "audit.alerts", "audit.retention", "audit.rebuilds")
+CARRIED_OVER = ("landing.extracts", "audit.fetches", "audit.alerts", "audit.retention", "audit.rebuilds",
+                "audit.fetch_failure_episodes")  # fmt: skip
 
 
 def _files(path: Path) -> list[Path]:

@@ -156,3 +156,25 @@ def read_loader(path: Path) -> LoaderState | None:
         return state
     finally:
         con.close()
+
+
+def held_back_feeds(
+    con: duckdb.DuckDBPyConnection,
+) -> list[tuple[str, str, dt.datetime | None, dt.datetime | None, str]]:
+    """Each feed whose latest extract was held back: (feed, partner, when one last loaded, held back since, why)."""
+    return con.execute(
+        """with ordered as (
+               select feed, partner, status, finished_at, message,
+                      max(finished_at) filter (where status = 'loaded')
+                          over (partition by feed) as last_loaded,
+                      row_number() over (partition by feed order by finished_at desc, load_id desc) as recency
+               from audit.loads where status in ('loaded', 'held_back')
+           )
+           select feed, any_value(partner), any_value(last_loaded),
+                  min(finished_at) filter (where status = 'held_back'
+                                           and (last_loaded is null or finished_at > last_loaded)),
+                  arg_max(message, finished_at) filter (where status = 'held_back')
+           from ordered
+           group by feed
+           having bool_or(recency = 1 and status = 'held_back')"""
+    ).fetchall()

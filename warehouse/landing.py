@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.sql import sql_literal
+from partnership import progress
 
 CHUNK = 1 << 20
 
@@ -70,11 +71,12 @@ def write_chunks(chunks: Iterable[bytes], dest_dir: Path) -> tuple[Path, str, in
     size = 0
     tmp = dest_dir / f".incoming-{os.getpid()}-{threading.get_ident()}"
     try:
-        with open(tmp, "wb") as out:
+        with open(tmp, "wb") as out, progress.step(f"landing {dest_dir.name}", unit="bytes") as shown:
             for chunk in chunks:
                 size += len(chunk)
                 digest.update(chunk)
                 out.write(chunk)
+                shown.advance(len(chunk))
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

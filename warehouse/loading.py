@@ -26,6 +26,7 @@ import duckdb
 
 from expectations.contract import Column, Contract, ContractError
 from expectations.sql import sql_literal
+from partnership import progress
 
 LINEAGE = [
     ("_as_of", "DATE"),
@@ -134,6 +135,25 @@ class Loaded:
 
 
 def load(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    checked: str,
+    *,
+    load_id: int,
+    extract_id: str,
+    as_of: dt.date,
+    max_withdrawn_share: float | None = None,
+) -> Loaded:
+    """Load the rows of ``checked`` not quarantined for ``load_id`` into history, as described above (shown as the
+    step "loading" to a person watching: :mod:`partnership.progress`)."""
+    with progress.step(f"loading {contract.partner}/{contract.feed}", unit="rows") as shown:
+        loaded = _load(con, contract, checked, load_id=load_id, extract_id=extract_id, as_of=as_of,
+                       max_withdrawn_share=max_withdrawn_share)  # fmt: skip
+        shown.advance(loaded.rows_loaded)
+    return loaded
+
+
+def _load(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
     checked: str,

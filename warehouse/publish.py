@@ -19,6 +19,7 @@ import duckdb
 
 from expectations.contract import all_contracts, load_yaml
 from expectations.sql import sql_literal
+from partnership import progress
 from warehouse import disclosure
 from warehouse.db import any_row_order, memory_share
 from warehouse.loading import ensure_table, stored_columns
@@ -231,8 +232,11 @@ def apply_transforms(con: duckdb.DuckDBPyConnection, root: Path = TRANSFORMS) ->
             "where database_name = current_database() and not internal"
         ).fetchall()
     }
-    for model in build_order(read_models(root), existing):
-        _execute(con, model.file, model.path.read_text())
+    order = build_order(read_models(root), existing)
+    with progress.step("publishing: models", total=len(order), unit="models") as shown:
+        for model in order:
+            _execute(con, model.file, model.path.read_text())
+            shown.advance()
 
 
 def _inherit_column_comments(con: duckdb.DuckDBPyConnection) -> None:
@@ -307,29 +311,43 @@ def _materialise(con: duckdb.DuckDBPyConnection) -> None:
         else:
             names.append((schema, name))
     done: list[tuple[str, str]] = []
-    for schema, name in names:
-        sql, comment = views[(schema, name)]
-        prefix = f"CREATE VIEW {schema}.{name} AS "
-        if not sql.startswith(prefix):
-            raise RuntimeError(f"cannot materialise {schema}.{name}: its definition starts {sql[:60]!r}")
-        hidden = f"{schema}__{name}"
-        body = sql[len(prefix) :]
-        # stored: computed from what it depends on as already stored; live: reads what it depends on live too, so
-        # each binds one tree, not both (binding kpi.measures through every view's tree was many times slower)
-        con.execute(f"create table _stored.{hidden} as {_reading(body, done, '_stored')}")
-        con.execute(f"CREATE VIEW _live.{hidden} AS {_reading(body, done, '_live')}")
-        done.append((schema, name))
-        con.execute(f"drop view {schema}.{name}")
-        con.execute(
-            f"""create view {schema}.{name} as
-                select * from _stored.{hidden} where getvariable('as_at_load') is null
-                union all
-                select * from _live.{hidden} where getvariable('as_at_load') is not null"""
-        )
-        con.execute(f"comment on view {schema}.{name} is {sql_literal(comment or '')}")
-        for column, text in columns[(schema, name)]:
-            if text:
-                con.execute(f'comment on column {schema}.{name}."{column}" is {sql_literal(text)}')
+    with progress.step("publishing: stored models", total=len(names), unit="models") as shown:
+        for schema, name in names:
+            _store(con, schema, name, views[(schema, name)], columns[(schema, name)], done)
+            shown.advance()
+
+
+def _store(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    name: str,
+    view: tuple[str, str | None],
+    columns: list[tuple[str, str | None]],
+    done: list[tuple[str, str]],
+) -> None:
+    """Store one model (see :func:`_materialise`); ``done``: the models stored before it, which it reads stored."""
+    sql, comment = view
+    prefix = f"CREATE VIEW {schema}.{name} AS "
+    if not sql.startswith(prefix):
+        raise RuntimeError(f"cannot materialise {schema}.{name}: its definition starts {sql[:60]!r}")
+    hidden = f"{schema}__{name}"
+    body = sql[len(prefix) :]
+    # stored: computed from what it depends on as already stored; live: reads what it depends on live too, so
+    # each binds one tree, not both (binding kpi.measures through every view's tree was many times slower)
+    con.execute(f"create table _stored.{hidden} as {_reading(body, done, '_stored')}")
+    con.execute(f"CREATE VIEW _live.{hidden} AS {_reading(body, done, '_live')}")
+    done.append((schema, name))
+    con.execute(f"drop view {schema}.{name}")
+    con.execute(
+        f"""create view {schema}.{name} as
+            select * from _stored.{hidden} where getvariable('as_at_load') is null
+            union all
+            select * from _live.{hidden} where getvariable('as_at_load') is not null"""
+    )
+    con.execute(f"comment on view {schema}.{name} is {sql_literal(comment or '')}")
+    for column, text in columns:
+        if text:
+            con.execute(f'comment on column {schema}.{name}."{column}" is {sql_literal(text)}')
 
 
 def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], threshold: int = 5) -> None:

@@ -42,6 +42,7 @@ import duckdb
 from expectations.contract import Contract, typed_expr
 from expectations.extract_rules import ExtractProblem
 from expectations.messages import readable
+from partnership import progress
 from warehouse.db import memory_cap
 
 TEXT = ("text", "code")  # types whose typed value is the raw value
@@ -171,7 +172,15 @@ def _header_problems(contract: Contract, header: list[str] | None) -> list[Extra
 
 
 def stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_id: int) -> Staged:
-    """Read a landed file into ``scratch.checked_<load_id>``; see the module docstring for what comes out."""
+    """Read a landed file into ``scratch.checked_<load_id>``; see the module docstring for what comes out (shown as
+    the step "staging" to a person watching: :mod:`partnership.progress`)."""
+    with progress.step(f"staging {contract.partner}/{contract.feed}", unit="rows") as shown:
+        staged = _stage(con, contract, path, load_id)
+        shown.advance(staged.rows_staged)
+    return staged
+
+
+def _stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_id: int) -> Staged:
     # Can it be read at all?
     problem = _check_encoding(path)
     if problem:

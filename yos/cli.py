@@ -15,6 +15,7 @@ from typing import Any
 import click
 import duckdb
 
+from partnership import progress
 from partnership.settings import prepare_environment
 from yos.shell import one_line
 
@@ -235,7 +236,8 @@ def run_nightly(partners_: tuple[str, ...]) -> None:
     """
     from flows.nightly import nightly
 
-    summary = nightly(partners=list(partners_) or None)
+    with progress.shown():
+        summary = nightly(partners=list(partners_) or None)
     for x in summary["loads"]:
         click.echo(
             f"{x['partner']}/{x['feed']}: {x['status']} ({x['received']} received, {x['loaded']} loaded, "
@@ -266,9 +268,11 @@ def load(feed: str, file: Path, no_alert: bool, period: str | None) -> None:
     from flows.run_loads import run_loads
     from flows.steps import Pipeline
 
-    with Pipeline() as p:
-        extract = p.land_file(feed, file, period=_period(period))
-    run = run_loads([extract], alert=not no_alert)
+    period_given = _period(period)
+    with progress.shown():
+        with Pipeline() as p:
+            extract = p.land_file(feed, file, period=period_given)
+        run = run_loads([extract], alert=not no_alert)
     (result,) = run.loads
     click.echo(f"{file.name} ({extract.label}): {result['summary']}")
     for prob in result["problems"]:
@@ -407,7 +411,8 @@ def backfill(feed: str, period_from: object, period_to: object) -> None:
     end = period_to.date() if period_to else None  # type: ignore[attr-defined]
     with Pipeline() as p:
         extracts = p.landed(feed, start, end)
-    results = run_loads(extracts, again=True).loads if extracts else []
+    with progress.shown():
+        results = run_loads(extracts, again=True).loads if extracts else []
     for x in results:
         click.echo(f"{x['label']}: {x['summary']}")
     if not results:
@@ -465,7 +470,8 @@ def rekey() -> None:
     from flows.steps import Pipeline
 
     with Pipeline() as p:
-        n = p.rekey()
+        with progress.shown():
+            n = p.rekey()
         click.echo(f"re-keyed to version {p.cfg.pseudonym_key_version}: {n} extracts reloaded from landing")
 
 

@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from expectations.contract import get_contract
 from expectations.docs import render as render_contract
 from expectations.messages import ECHO_CELL, cut, readable
+from expectations.ssda903 import year_label
 from partnership.config import Config, Partner
 from warehouse import audit, problems
 
@@ -131,10 +132,11 @@ def compose(
     if not load_ids:
         return None
     extracts, held_back, found, attachments, truncated = [], [], [], {}, []
-    for load_id, feed, extract_id, status, received, loaded, quarantined, _warned, stored in audit.partner_loads(
+    for load_id, feed, extract_id, status, received, loaded, quarantined, _warned, stored, year in audit.partner_loads(
         con, partner.id, load_ids
     ):
         contract = get_contract(feed)
+        checked_against = f"; checked against the {year_label(year)} SSDA903 rules" if year is not None else ""
         outcome = {
             "loaded": "loaded" if not quarantined else "loaded, some rows not loaded",
             "held_back": "held back whole",
@@ -146,8 +148,9 @@ def compose(
                 "received": received or 0,
                 "loaded": loaded or 0,
                 "quarantined": (received or 0) - (loaded or 0),
-                "outcome": outcome,
-                "summary": f"{received} rows received, {loaded} loaded, {(received or 0) - (loaded or 0)} not loaded",
+                "outcome": outcome + checked_against,
+                "summary": f"{received} rows received, {loaded} loaded, {(received or 0) - (loaded or 0)} not loaded"
+                + checked_against,
             }
         )
         for rule_id, severity, message, fix in audit.extract_problems(con, load_id):

@@ -126,3 +126,22 @@ def test_a_utf16_file_held_back_counts_the_rows_it_holds(pipeline: Pipeline, tmp
         assert result.status == "held_back" and result.rows_received == 5, (encoding, result.rows_received)
     pipeline.alert("run-u16", [result])
     assert "5 rows received, 0 loaded, 5 not loaded" in text_of(police_mail(mail))
+
+
+def test_the_ssda903_year_checked_against_is_said_in_the_alert_and_the_report(
+    pipeline: Pipeline, partnership: Path, tmp_path: Path, mail: MailCatcher
+) -> None:
+    import datetime as dt
+
+    with open(partnership / "childrens_social_care" / "cic_header.csv", newline="") as f:
+        row = next(csv.DictReader(f))
+    path = write_extract(tmp_path / "header.csv", "cic_header", [{**row, "SEX": "9"}])  # no year's SEX code
+    year = (dt.date(2023, 4, 1), dt.date(2024, 3, 31))  # a 2023/24 return sent again
+    result = pipeline.load(pipeline.land_file("cic_header", path, period=year))
+    assert result.rows_quarantined == 1
+    pipeline.alert("run-903", [result])
+    (msg,) = [m for m in mail.messages() if m["To"] == "data-lead@csc.example"]
+    assert "checked against the 2023/24 SSDA903 rules" in text_of(msg)
+    assert "checked against the 2023/24 SSDA903 rules" in html_of(msg)
+    (report,) = (pipeline.paths.reports).glob(f"*{result.extract.extract_id}*.html")
+    assert "checked against the 2023/24 SSDA903 rules" in report.read_text()

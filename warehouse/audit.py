@@ -134,6 +134,7 @@ class PartnerLoad(NamedTuple):
     rows_quarantined: int | None
     rows_with_warnings: int | None
     stored_path: str
+    collection_year: int | None  # the SSDA903 year whose rules it was checked against (children in care feeds)
 
 
 def partner_loads(con: duckdb.DuckDBPyConnection, partner: str, load_ids: list[int]) -> list[PartnerLoad]:
@@ -141,7 +142,7 @@ def partner_loads(con: duckdb.DuckDBPyConnection, partner: str, load_ids: list[i
     marks = ", ".join("?" * len(load_ids))
     rows = con.execute(
         f"""select l.load_id, l.feed, l.extract_id, l.status, l.rows_received, l.rows_loaded, l.rows_quarantined,
-                   l.rows_with_warnings, e.stored_path
+                   l.rows_with_warnings, e.stored_path, l.collection_year
             from audit.loads l join landing.extracts e using (extract_id)
             where l.load_id in ({marks}) and l.partner = ? order by l.feed""",
         [*load_ids, partner],
@@ -153,11 +154,11 @@ def load_record(con: duckdb.DuckDBPyConnection, load_id: int) -> dict:
     """One load with its extract's manifest row, by column name (the validation report's heading)."""
     cols = ["load_id", "extract_id", "feed", "partner", "status", "rows_received", "rows_loaded", "rows_quarantined",
             "rows_with_warnings", "contract_version", "received_at", "source", "bytes", "sha256", "period_start",
-            "period_end"]  # fmt: skip
+            "period_end", "collection_year"]  # fmt: skip
     row = con.execute(
         """select l.load_id, l.extract_id, l.feed, l.partner, l.status, l.rows_received, l.rows_loaded,
                   l.rows_quarantined, l.rows_with_warnings, l.contract_version, e.received_at, e.source, e.bytes,
-                  e.sha256, e.declared_period_start, e.declared_period_end
+                  e.sha256, e.declared_period_start, e.declared_period_end, l.collection_year
            from audit.loads l join landing.extracts e using (extract_id) where l.load_id = ?""",
         [load_id],
     ).fetchone()

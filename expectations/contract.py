@@ -129,8 +129,11 @@ class Contract:
         self,
         as_of: dt.date,
         collection_year: int | None = None,
+        context: Any = None,
     ) -> list[Rule]:
-        """Every row-level rule of this contract, for an extract received on ``as_of``."""
+        """Every row-level rule of this contract, for an extract received on ``as_of``. The SSDA903 rules reading
+        another feed or last year's return are among them only where ``context`` (an
+        :class:`expectations.ssda903_cross.Context`) holds what they read; the others are listed in its ``skipped``."""
         out: list[Rule] = []
         for col in self.columns.values():
             out.extend(_column_rules(self, col, as_of, collection_year))
@@ -163,11 +166,13 @@ class Contract:
                 )
             )
         if self.collection_year:
-            out = _with_ssda903_rules(self, out, collection_year)
+            out = _with_ssda903_rules(self, out, collection_year, context)
         return out
 
 
-def _with_ssda903_rules(contract: Contract, rules: list[Rule], collection_year: int | None) -> list[Rule]:
+def _with_ssda903_rules(
+    contract: Contract, rules: list[Rule], collection_year: int | None, context: Any = None
+) -> list[Rule]:
     """The DfE's SSDA903 rules of the collection year for a children's social care feed, replacing the contract
     rules that mean the same (:mod:`expectations.ssda903`).
 
@@ -183,6 +188,13 @@ def _with_ssda903_rules(contract: Contract, rules: list[Rule], collection_year: 
     year = ssda903.year_for(collection_year)
     out = [r for r in rules if r.name not in replaced]
     for c in ssda903.checks_for(feed, collection_year):
+        if c.needs:
+            lacking = [n for n in c.needs if context is None or n not in context.tables]
+            if lacking:
+                if context is not None:
+                    why = "; ".join(context.missing.get(n, n) for n in lacking)
+                    context.skipped.append((c.rule_id, c.severity, f"skipped: {why}"))
+                continue
         shown = c.columns if c.shows_values else tuple(x for x in c.columns if not contract.columns[x].minimise)
         out.append(
             Rule(
@@ -191,7 +203,7 @@ def _with_ssda903_rules(contract: Contract, rules: list[Rule], collection_year: 
                 kind="ssda903",
                 columns=shown or ("CHILD",),
                 severity=c.severity,
-                fails_when=c.sql(year),
+                fails_when=c.sql(year, context.tables) if c.needs else c.sql(year),
                 message=c.message,
                 fix=c.fix,
                 code=c.rule_id,

@@ -177,6 +177,7 @@ class Check:
     severity: str = "warning"
     supersedes: tuple[str, ...] = ()  # names of contract rules this replaces (same meaning)
     shows_values: bool = False  # report even minimised columns' values (only where the value is not a real date)
+    needs: tuple[str, ...] = ()  # context of another feed or last year's return (:mod:`expectations.ssda903_cross`)
 
     @property
     def rule_id(self) -> str:
@@ -187,7 +188,7 @@ def _checks() -> list[Check]:
     H, E, O = "cic_header", "cic_episodes", "cic_oc2"  # noqa: E741
     c: list[Check] = []
 
-    def add(code, feed, columns, sql, message, fix, severity="warning", supersedes=()):  # noqa: ANN001
+    def add(code, feed, columns, sql, message, fix, severity="warning", supersedes=(), needs=()):  # noqa: ANN001
         fn = sql if callable(sql) else (lambda _y, s=sql: s)
         c.append(
             Check(
@@ -200,6 +201,7 @@ def _checks() -> list[Check]:
                 severity,
                 tuple(supersedes),
                 shows_values=code in ("102", "171"),
+                needs=tuple(needs),
             )
         )
 
@@ -376,6 +378,15 @@ def _checks() -> list[Check]:
             f"Placement provider {pr} cannot go with this placement type (PLACE).",
             "Check PLACE and PLACE_PROVIDER.")  # fmt: skip
 
+    for code, place, days, what in [
+        ("375", "T1", 42, "A temporary placement for hospitalisation (T1) lasted longer than six weeks."),
+        ("376", "T3", 21, "A temporary placement for a foster carer's holiday (T3) lasted longer than three weeks."),
+        ("379", "T4", 7, "A temporary placement for another reason (T4) lasted longer than seven days."),
+    ]:
+        add(code, E, "PLACE DECOM DEC",
+            lambda y, place=place, days=days: f"\"PLACE\" = '{place}' AND {_days_held(y)} > {days}", what,
+            "Check DECOM, DEC and PLACE.")  # fmt: skip
+
     # Episodes, across a child's rows
     add("142", E, "DEC REC", _window(f'{_blank("DEC")} AND {_next("DECOM")} IS NOT NULL'),
         "A later episode has started but this one has not ended (DEC blank).",
@@ -517,6 +528,11 @@ def _checks() -> list[Check]:
     add("INT33", O, "CHILD", _window('row_number() OVER (PARTITION BY "CHILD__raw" ORDER BY _line) > 1'),
         "The child (CHILD) is in OC2 more than once.", "Send each child once in OC2.", "error",
         ["key.unique"])  # fmt: skip
+
+    # Across feeds, and against last year's return
+    from expectations import ssda903_cross
+
+    ssda903_cross.rules(add)
     return c
 
 
@@ -539,6 +555,11 @@ def year_for(collection_year: int | None) -> int:
 def checks_for(feed: str, collection_year: int | None) -> list[Check]:
     year = year_for(collection_year)
     return [c for c in checks().values() if c.feed == feed and in_force(c.code, year)]
+
+
+def needs_of(feed: str, collection_year: int | None) -> set[str]:
+    """The contexts (another feed, last year's return) the feed's rules in force read."""
+    return {n for c in checks_for(feed, collection_year) for n in c.needs}
 
 
 def superseded(feed: str, collection_year: int | None) -> set[str]:
@@ -605,7 +626,20 @@ def status(code: str, year: int) -> tuple[str, str]:
         other = ", ".join(sorted(tables - SCOPE_TABLES))
         return "out of scope", f"reads {other}, a 903 table the partnership does not receive"
     if code in checks():
-        return "implemented", f"`{checks()[code].rule_id}` on `{checks()[code].feed}`"
+        c = checks()[code]
+        how = f"`{c.rule_id}` on `{c.feed}`"
+        if c.needs:
+            reads = " and ".join({"header": "the Header", "episodes": "the Episodes", "header_last": "last year's "
+                                  "Header", "episodes_last": "last year's Episodes"}[n] for n in c.needs)  # fmt: skip
+            how += f", reading {reads} held in the warehouse (skipped, and recorded as skipped, when not there)"
+            if c.feed == "cic_episodes" and "header" in c.needs and code != "INT03" or code in ("203", "624", "INT14"):
+                how += "; DOB/MC_DOB compared at month precision (history keeps the month): a row fails only when "
+                how += "it fails for every day of that month"
+        if code == "371":
+            how += "; supported accommodation is H5 until 2024/25, K3 from 2025/26"
+        if code in ("375", "376", "379"):
+            how += "; reads the Episodes only (the Header adds nothing to the duration)"
+        return "implemented", how
     if rule.code in ("241", "242", "243"):  # the catalogue names no list, but each checks a URN against Ofsted's
         return "not applicable", "needs a reference list we do not hold: " + REFERENCE_LISTS["provider_info"]
     if rule.needs_reference_list:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from expectations import extract_rules
+from expectations import extract_rules, ssda903, ssda903_cross
 from expectations.contract import Contract, collection_year_of, get_contract
 from expectations.extract_rules import ExtractProblem
 from expectations.sql import sql_literal
@@ -87,16 +87,21 @@ def validate(
     partner: str,
     as_of: dt.date,
     collection_year: int | None,
+    context: ssda903_cross.Context | None = None,
 ) -> Validation:
-    """Run every rule on ``table`` through GX and record every failing row; the two counts must agree."""
-    rules = contract.rules(as_of, collection_year)
+    """Run every rule on ``table`` through GX and record every failing row; the two counts must agree. ``context``
+    holds what the SSDA903 rules across feeds and years read; a rule it cannot serve is recorded as skipped."""
+    rules = contract.rules(as_of, collection_year, context=context)
     query = failing_rows(contract, rules, table, load_id=load_id, extract_id=extract_id, partner=partner)
     withheld = tuple(c.name for c in contract.columns.values() if c.identifier or c.minimise)
     counts = problems.quarantine(con, load_id, query, withheld)
     outcomes = gx_verdicts(con, contract, table, rules, load_id=load_id, failing_by_rule=counts)
     severity = {r.id: r.severity for r in rules}
     audit.record_validation_results(
-        con, load_id, [(o.rule_id, severity[o.rule_id], o.expectation, o.success, o.failing_rows) for o in outcomes]
+        con,
+        load_id,
+        [(o.rule_id, severity[o.rule_id], o.expectation, o.success, o.failing_rows) for o in outcomes]
+        + [(rule_id, sev, why, True, 0) for rule_id, sev, why in (context.skipped if context else [])],
     )
     quarantined, warned = problems.quarantined_and_warned(con, load_id)
     return Validation(rules, quarantined, warned, counts)
@@ -208,6 +213,15 @@ def load_extract(
 
     # A snapshot may withdraw at most this share of the feed's current rows, unless the partner declared a reset.
     limit = None if extract.declared_kind == "reset" else max_withdrawn_share
+    # The pseudonym function before validation: the SSDA903 rules across feeds and years match the staged CHILD to
+    # the pseudonymised rows of history, copied beside the staged extract before the transaction (GX reads them).
+    install_pseudonym(con, pseudonym_key)
+    context = None
+    if contract.collection_year:
+        context = ssda903_cross.prepare(
+            con, contract.feed, staged.table, load_id=load_id, collection_year=year, partner=extract.partner,
+            needs=ssda903.needs_of(contract.feed, year),
+        )  # fmt: skip
     try:
         con.execute("begin")
         # Validate: every rule, every failing row.
@@ -221,6 +235,7 @@ def load_extract(
             partner=extract.partner,
             as_of=received_on,
             collection_year=year,
+            context=context,
         )
         received = staged.rows_staged + staged.malformed_lines
         warnings = extract_rules.check(
@@ -232,7 +247,6 @@ def load_extract(
         )
         audit.record_extract_problems(con, load_id, extract, warnings)
         # Load: the rest, pseudonymised and minimised, as versions.
-        install_pseudonym(con, pseudonym_key)
         loaded = loading.load(
             con,
             contract,
@@ -261,6 +275,8 @@ def load_extract(
         con.execute("rollback")
         raise
     finally:
+        if context is not None:
+            context.drop(con)
         staging.drop(con, load_id)
     result = LoadResult(
         extract,

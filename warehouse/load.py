@@ -22,6 +22,7 @@ from expectations.contract import Contract, collection_year_of, get_contract
 from expectations.extract_rules import ExtractProblem
 from expectations.sql import sql_literal
 from expectations.validate import Validation, failing_rows, gx_verdicts
+from partnership import progress
 from warehouse import audit, landing, loading, problems, staging
 from warehouse.landing import Extract, FeedError
 from warehouse.pseudonymise import install as install_pseudonym
@@ -92,10 +93,13 @@ def validate(
     """Run every rule on ``table`` through GX and record every failing row; the two counts must agree. ``context``
     holds what the SSDA903 rules across feeds and years read; a rule it cannot serve is recorded as skipped."""
     rules = contract.rules(as_of, collection_year, context=context)
-    query = failing_rows(contract, rules, table, load_id=load_id, extract_id=extract_id, partner=partner)
-    withheld = tuple(c.name for c in contract.columns.values() if c.identifier or c.minimise)
-    counts = problems.quarantine(con, load_id, query, withheld)
-    outcomes = gx_verdicts(con, contract, table, rules, load_id=load_id, failing_by_rule=counts)
+    # shown to a person watching as one step: the failing rows of every rule in one query, then GX's verdicts
+    with progress.step(f"validating {partner}/{contract.feed}", total=len(rules), unit="rules") as shown:
+        query = failing_rows(contract, rules, table, load_id=load_id, extract_id=extract_id, partner=partner)
+        withheld = tuple(c.name for c in contract.columns.values() if c.identifier or c.minimise)
+        counts = problems.quarantine(con, load_id, query, withheld)
+        outcomes = gx_verdicts(con, contract, table, rules, load_id=load_id, failing_by_rule=counts)
+        shown.advance(len(rules))
     severity = {r.id: r.severity for r in rules}
     audit.record_validation_results(
         con,

@@ -73,6 +73,8 @@ DEFECTS = {
     "old_sex_codes": ("cic_header", "903-101"),
 }
 FILE_DEFECTS = ("missing_column", "wrong_encoding", "name_column", "malformed_lines")
+LS_NEXT = {"V2": "C1", "C1": "C2"}  # a period of care's legal status moves on: accommodated, interim, full order
+PLACEMENT_903 = ("PLACE", "PLACE_PROVIDER", "PL_POST", "URN")  # what makes a placement (903-434, 903-435)
 SYNTHETIC_NAMES = ["Jayden Example", "Kacey Placeholder", "Morgan Fictional"]
 
 
@@ -100,6 +102,11 @@ def _pick(rng: random.Random, weighted: list) -> object:
 
 def _d(day: dt.date) -> str:
     return day.isoformat()
+
+
+def _postcode(rng: random.Random) -> str:
+    letters = "ABDEFGHJLNPQRSTUWXYZ"
+    return f"DE{rng.randint(1, 24)} {rng.randint(1, 9)}{rng.choice(letters)}{rng.choice(letters)}"
 
 
 def _d903(day: dt.date | None) -> str:
@@ -145,6 +152,7 @@ class Partnership:
 class Generator:
     def __init__(self, seed: int, children: int, years: int, end_year: int, la_code: str) -> None:
         self.rng = random.Random(seed)
+        self.rng903 = random.Random(f"ssda903-{seed}")  # the 903 feeds' own choices (see care)
         self.n_children = children
         self.start = dt.date(end_year - years + 1, 1, 1)
         # Offending careers start two years before the reporting window, so that its first year is not inflated
@@ -555,11 +563,17 @@ class Generator:
             )
 
     def care(self, kids: list[Child]) -> None:
+        """The children's social care feeds: the SSDA903 Header, Episodes and OC2 of the collection year the extract
+        ends in, and the police call-outs to placements. Clean output breaks none of the DfE's SSDA903 rules
+        (expectations/ssda903.py). Every draw of ``self.rng`` is made as it always was, so the feeds generated after
+        this one do not move; what the 903 rules need beyond those draws comes from ``self.rng903``."""
         rng = self.rng
         year_start = dt.date(self.end.year, 4, 1) if self.end.month >= 4 else dt.date(self.end.year - 1, 4, 1)
+        year_end = dt.date(year_start.year + 1, 3, 31)
         for c in kids:
             if not c.in_care or _age(c.dob, year_start) > 17 or _age(c.dob, year_start) < 0:
                 continue
+            mother, mc_dob = self.motherhood(c, c.sex == "F" and rng.choice(["0", "0", "0", "1"]) == "1", year_start)
             self.rows["cic_header"].append(
                 {
                     "CHILD": c.la_child_id,
@@ -567,8 +581,8 @@ class Generator:
                     "DOB": _d903(c.dob),
                     "ETHNIC": ETHNIC_903.get(c.ethnicity, c.ethnicity),
                     "UPN": c.upn,
-                    "MOTHER": "0" if c.sex == "M" else rng.choice(["0", "0", "0", "1"]),
-                    "MC_DOB": "",
+                    "MOTHER": mother,
+                    "MC_DOB": _d903(mc_dob),
                 }
             )
             decom = year_start - dt.timedelta(days=rng.randint(30, 1500))
@@ -579,6 +593,7 @@ class Generator:
                 rng,
                 [("U1", 20), ("U4", 20), ("U3", 10), ("K2", 15), ("R1", 5), ("P1", 5), ("K3", 8), ("S1", 3)],
             )
+            drawn = []
             for e in range(episodes):
                 last = e == episodes - 1
                 dec = (
@@ -586,47 +601,39 @@ class Generator:
                     if last
                     else min(decom + dt.timedelta(days=rng.randint(60, 300)), self.end - dt.timedelta(days=5))
                 )
-                rec = None if last else "X1"
                 ls = "J1" if rng.random() < 0.04 else _pick(rng, [("C2", 55), ("C1", 15), ("V2", 25), ("E1", 5)])
-                self.rows["cic_episodes"].append(
+                cin = _pick(rng, [("N1", 60), ("N4", 10), ("N5", 15), ("N6", 5), ("N2", 5), ("N8", 5)])
+                provider = _pick(rng, [("PR1", 50), ("PR4", 35), ("PR5", 15)])
+                home_post, pl_post = _postcode(rng), _postcode(rng)
+                urn = f"SC{rng.randint(100000, 999999)}" if place in ("K2", "K3", "R1") else ""
+                drawn.append(
                     {
-                        "CHILD": c.la_child_id,
-                        "DECOM": _d903(decom),
-                        "RNE": "S" if e == 0 else "P",
+                        "DECOM": decom,
+                        "DEC": dec,
                         "LS": ls,
-                        "CIN": _pick(rng, [("N1", 60), ("N4", 10), ("N5", 15), ("N6", 5), ("N2", 5), ("N8", 5)]),
+                        "CIN": cin,
                         "PLACE": place,
-                        "PLACE_PROVIDER": _pick(rng, [("PR1", 50), ("PR4", 35), ("PR5", 15)]),
-                        "DEC": _d903(dec),
-                        "REC": rec or "",
-                        "REASON_PLACE_CHANGE": "" if last else "CARPL",
-                        "HOME_POST": f"DE{rng.randint(1, 24)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
-                        "PL_POST": f"DE{rng.randint(1, 24)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
-                        "URN": f"SC{rng.randint(100000, 999999)}" if place in ("K2", "K3", "R1") else "",
+                        "PLACE_PROVIDER": provider,
+                        "HOME_POST": home_post,
+                        "PL_POST": pl_post,
+                        "URN": urn,
                     }
                 )
                 if dec is None:
                     break
                 decom = dec
                 place = _pick(rng, [("U1", 30), ("U4", 30), ("K2", 25), ("K3", 15)])
+            self.rows["cic_episodes"].extend(self.period_of_care(c, drawn))
             if decom <= year_start - dt.timedelta(days=365) or rng.random() < 0.6:
                 self.rows["cic_oc2"].append(
-                    {
-                        "CHILD": c.la_child_id,
-                        "DOB": _d903(c.dob),
-                        "SDQ_SCORE": str(rng.randint(5, 30)),
-                        "SDQ_REASON": "",
-                        "CONVICTED": "1"
-                        if any(year_start - dt.timedelta(days=365) <= p <= self.end for p in c.proven)
-                        else "0",
-                        "HEALTH_CHECK": "1",
-                        "IMMUNISATIONS": rng.choice("01"),
-                        "TEETH_CHECK": "1",
-                        "HEALTH_ASSESSMENT": "1",
-                        "SUBSTANCE_MISUSE": "1" if rng.random() < 0.1 else "0",
-                        "INTERVENTION_RECEIVED": "",
-                        "INTERVENTION_OFFERED": "",
-                    }
+                    self.oc2(
+                        c,
+                        year_start,
+                        year_end,
+                        sdq=rng.randint(5, 30),
+                        immunisations=rng.choice("01"),
+                        substance_misuse=rng.random() < 0.1,
+                    )
                 )
             for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
                 day = self.random_day_when_10_17(c)
@@ -673,6 +680,113 @@ class Generator:
                         "police_outcome": outcome,
                     }
                 )
+
+    def motherhood(self, c: Child, drawn: bool, year_start: dt.date) -> tuple[str, dt.date | None]:
+        """MOTHER and MC_DOB of a girl in care: a few older girls are mothers, and a mother's child has a date of
+        birth (903-611), after she turned 14 (903-620, 903-621) and no later than the extract's end."""
+        if not drawn or self.rng903.random() >= 0.25:
+            return "0", None
+        lo = max(c.dob + dt.timedelta(days=14 * 365 + 4), year_start - dt.timedelta(days=3 * 365))
+        hi = self.end - dt.timedelta(days=5)
+        if _age(c.dob, year_start) < 14 or lo > hi:
+            return "0", None
+        return "1", lo + dt.timedelta(days=self.rng903.randint(0, (hi - lo).days))
+
+    def period_of_care(self, c: Child, drawn: list[dict]) -> list[dict[str, str]]:
+        """A child's episodes of one period of care, from the placements drawn for it: it starts (RNE S) under one
+        category of need (903-504); each later episode starts the day the last ceased (X1) because the placement
+        changed with the legal status the same (P, 903-435), the legal status changed in the same placement (L,
+        903-434), or both (B, 903-436). No one under 16 is in supported accommodation (K3, 903-371), nor under 10
+        on remand (J1, 903-358). The child's home postcode stays; a child placed with parents (P1) lives at
+        home, under a care order (903-378), with provider PR0 (903-527-531, 903-550); no other placement is at
+        the home postcode (903-392d). An episode the extract's end cut to a day is still open (903-355)."""
+        r9 = self.rng903
+        home = drawn[0]["HOME_POST"]
+        rows: list[dict[str, str]] = []
+        for ep in drawn:
+            dec = ep["DEC"] if ep["DEC"] is not None and ep["DEC"] > ep["DECOM"] else None
+            age = _age(c.dob, ep["DECOM"])
+            if ep["PLACE"] == "K3" and age < 16:  # supported accommodation is for 16 and over (903-371)
+                ep = {**ep, "PLACE": "K2"}
+            if ep["LS"] == "J1" and age < 10:  # remand is for 10 and over (903-358)
+                ep = {**ep, "LS": "V2"}
+            placement = self.placement(ep, home)
+            prev = rows[-1] if rows else None
+            if prev is None:
+                ls = ep["LS"] if ep["PLACE"] != "P1" or ep["LS"] in ("C1", "C2") else "C2"
+                rne = "S"
+            else:
+                later = LS_NEXT.get(prev["LS"])
+                change = r9.random()
+                if later and dec is not None and change < 0.15:
+                    rne, ls, placement = "L", later, {k: prev[k] for k in PLACEMENT_903}
+                elif later and change < 0.25:
+                    rne, ls = "B", later
+                else:
+                    rne, ls = "P", prev["LS"]
+                while rne != "L" and all(placement[k] == prev[k] for k in PLACEMENT_903):
+                    placement["PL_POST"] = _postcode(r9)
+                    if placement["PL_POST"] == home:
+                        placement["PL_POST"] = prev["PL_POST"]
+                prev["REASON_PLACE_CHANGE"] = "" if rne == "L" else "CARPL"
+            rows.append(
+                {
+                    "CHILD": c.la_child_id,
+                    "DECOM": _d903(ep["DECOM"]),
+                    "RNE": rne,
+                    "LS": ls,
+                    "CIN": rows[0]["CIN"] if rows else ep["CIN"],
+                    "PLACE": placement["PLACE"],
+                    "PLACE_PROVIDER": placement["PLACE_PROVIDER"],
+                    "DEC": _d903(dec),
+                    "REC": "" if dec is None else "X1",
+                    "REASON_PLACE_CHANGE": "",
+                    "HOME_POST": home,
+                    "PL_POST": placement["PL_POST"],
+                    "URN": placement["URN"],
+                }
+            )
+            if dec is None:
+                break
+        return rows
+
+    def placement(self, ep: dict, home: str) -> dict[str, str]:
+        if ep["PLACE"] == "P1":
+            return {"PLACE": "P1", "PLACE_PROVIDER": "PR0", "PL_POST": home, "URN": ""}
+        pl_post = ep["PL_POST"]
+        while pl_post.replace(" ", "") == home.replace(" ", ""):
+            pl_post = _postcode(self.rng903)
+        return {"PLACE": ep["PLACE"], "PLACE_PROVIDER": ep["PLACE_PROVIDER"], "PL_POST": pl_post, "URN": ep["URN"]}
+
+    def oc2(
+        self, c: Child, year_start: dt.date, year_end: dt.date, sdq: int, immunisations: str, substance_misuse: bool
+    ) -> dict[str, str]:
+        """A child's OC2 row (every child here has been looked after for the whole year). The SDQ score is for
+        children 4 to 16 (903-188, 903-189); the health check is for under-5s (903-546); CONVICTED from age 10
+        (903-542); a substance misuse problem says whether an intervention was received and, if not, offered
+        (903-192, 903-159, 903-158, 903-193)."""
+        r9 = self.rng903
+        age_start, age_end = _age(c.dob, year_start), _age(c.dob, year_end)
+        score = str(sdq) if age_start < 17 and age_end >= 4 else ""
+        received, offered = "", ""
+        if substance_misuse:
+            received = "1" if r9.random() < 0.6 else "0"
+            offered = "" if received == "1" else ("1" if r9.random() < 0.6 else "0")
+        convicted = any(year_start - dt.timedelta(days=365) <= p <= self.end for p in c.proven)
+        return {
+            "CHILD": c.la_child_id,
+            "DOB": _d903(c.dob),
+            "SDQ_SCORE": score,
+            "SDQ_REASON": "",
+            "CONVICTED": "" if age_end < 10 else ("1" if convicted else "0"),
+            "HEALTH_CHECK": "1" if age_end < 5 else "",
+            "IMMUNISATIONS": immunisations,
+            "TEETH_CHECK": "1",
+            "HEALTH_ASSESSMENT": "1",
+            "SUBSTANCE_MISUSE": "1" if substance_misuse else "0",
+            "INTERVENTION_RECEIVED": received,
+            "INTERVENTION_OFFERED": offered,
+        }
 
     def board(self) -> None:
         rng = self.rng

@@ -2,7 +2,8 @@
 -- The events that make a first time entrant and that prove a reoffence (docs/methods.md#proven-outcomes).
 -- Community resolutions, Outcome 22/23 and triage are not proven outcomes and never appear here.
 -- The child is the one conformed.child_identifiers links across agencies: a caution sent without a PNC ID and a later
--- conviction with one are the same child when the force's records pair its person id with that PNC ID. Outcomes at
+-- conviction with one are the same child when the force's records pair its person id with that PNC ID; an outcome
+-- sent with a PNC ID is that PNC ID's child, whatever else its person id was paired with. Outcomes at
 -- every age are kept (a reoffence counts at 18 too); each view limits the ages its definition names.
 -- A custodial sentence carries its release date (macro release_date, transforms/macros/sentences.sql).
 create or replace view conformed.proven_outcomes as
@@ -10,7 +11,7 @@ with
 
 cautions as (
     select
-        coalesce(i.child_key, 'force:' || p.force_person_id) as child_key,
+        coalesce(own.child_key, i.child_key, 'force:' || p.force_person_id) as child_key,
         'police_outcomes' as source_feed,
         p.outcome_id as source_id,
         case when p.child_gravity_matrix = 4 then 'youth_conditional_caution' else 'youth_caution' end as outcome,
@@ -28,6 +29,8 @@ cautions as (
         null::bigint as length_months,
         null::date as release_date
     from core.police_outcomes as p
+    -- the outcome's own PNC ID first; the force's person id links one sent without a PNC ID
+    left join conformed.child_identifiers as own on own.identifier_kind = 'pnc' and own.identifier = p.pnc_id
     left join conformed.child_identifiers as i
         on i.identifier_kind = 'police_person' and i.identifier = p.force_person_id
     where p.outcome_type = 2

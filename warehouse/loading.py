@@ -225,14 +225,15 @@ def _load(
     ).fetchone()
     withdraws = contract.kind == "snapshot" and not newer_snapshot
     if withdraws and max_withdrawn_share is not None:
-        current, withdrawing, arriving_rows = con.execute(
+        current, withdrawing, sent = con.execute(
             f"""select count(*), count(*) filter (where h._key not in (select _key from incoming)),
-                       (select count(*) from incoming)
+                       (select count(*) from {checked})
                 from {table} h where h._replaced_by is null and {older_than_ours}"""
         ).fetchone()
         # A small feed's ordinary change is a large share of it (a reference table losing a year): a few rows
-        # withdrawn hold nothing back, unless the snapshot brings no row at all.
-        if current and withdrawing > max_withdrawn_share * current and (withdrawing > FEW or not arriving_rows):
+        # withdrawn hold nothing back, unless the snapshot sent no row at all (rows sent and quarantined were sent:
+        # the file was not cut short, its rows were wrong, and the partner hears about them).
+        if current and withdrawing > max_withdrawn_share * current and (withdrawing > FEW or not sent):
             con.execute("drop table incoming")
             raise SnapshotShrinks(withdrawing, current)
     changed = con.execute(

@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import resource
 import secrets
 import socket
@@ -97,6 +98,10 @@ def _tree_cpu_seconds(root: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+# The plain line a yos command prints for each step when its output is not a terminal (partnership/progress.py)
+PROGRESS_LINE = re.compile(r"^(landing|staging|validating|loading|publishing)[^:]*: [\d,]+( of [\d,]+)? \w+ in ")
+
+
 def measure(args: list[str], env: dict[str, str], server: int | None = None) -> dict:
     """Run ``args``; its wall time, CPU time (user and system, of it and every process it waited for) and the peak
     RSS of its process tree, sampled every 50 ms; and the peak RSS and CPU time of the Prefect ``server`` process
@@ -107,7 +112,15 @@ def measure(args: list[str], env: dict[str, str], server: int | None = None) -> 
     proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = server_peak = 0
     out: list[str] = []
-    reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)
+    watching = sys.stdout.isatty()  # a person at a terminal sees the run's own steps as they finish
+
+    def read() -> None:
+        for line in proc.stdout:
+            out.append(line)
+            if watching and PROGRESS_LINE.match(line):
+                print("      " + line.rstrip(), flush=True)
+
+    reader = threading.Thread(target=read, daemon=True)
     reader.start()
     while proc.poll() is None:
         peak = max(peak, _tree_rss_kb(proc.pid))

@@ -23,7 +23,7 @@ from expectations.extract_rules import ExtractProblem
 from expectations.sql import sql_literal
 from expectations.validate import Validation, failing_rows, gx_verdicts
 from partnership import progress
-from warehouse import audit, landing, loading, problems, staging
+from warehouse import audit, landing, loading, problems, ssda903_context, staging
 from warehouse.landing import Extract, FeedError
 from warehouse.pseudonymise import install as install_pseudonym
 
@@ -222,7 +222,7 @@ def load_extract(
     install_pseudonym(con, pseudonym_key)
     context = None
     if contract.collection_year:
-        context = ssda903_cross.prepare(
+        context = ssda903_context.prepare(
             con, contract.feed, staged.table, load_id=load_id, collection_year=year, partner=extract.partner,
             needs=ssda903.needs_of(contract.feed, year),
         )  # fmt: skip

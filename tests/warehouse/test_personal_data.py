@@ -50,7 +50,7 @@ def test_no_raw_identifier_or_full_postcode_in_any_warehouse_file(pipeline, defe
                     secrets.add(value)
     pipeline.publish()
     pipeline.con.execute("checkpoint")
-    assert len(secrets) > 1000
+    assert len(secrets) > 900  # enough values to look for (the generator at England's levels gives about 960)
     data = pipeline.paths.data
     for db in (pipeline.paths.loader_db, pipeline.paths.published_db):
         blob = db.read_bytes()

@@ -124,7 +124,7 @@ def run_demo(echo: Callable[[str], None], nightly: Callable[[], dict], *, seed: 
 
     from sandbox.mailcatcher import MailCatcher
 
-    with MailCatcher(paths.outbox / "mailcatcher") as catcher:
+    with MailCatcher(paths.data / "demo" / "mail") as catcher:
         os.environ["YOS_SMTP_HOST"] = "127.0.0.1"
         os.environ["YOS_SMTP_PORT"] = str(catcher.port)
         echo(f"[2/4] Partner endpoints on {server.url}, mail catcher on 127.0.0.1:{catcher.port}")

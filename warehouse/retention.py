@@ -58,14 +58,16 @@ def prune_outbox(
     waiting = {f.copy.resolve() for f in audit.failed_deliveries(con)}
     gone = []
     for folder in sorted(p for p in outbox.iterdir() if p.is_dir() and not p.is_symlink()):
+        emptied = False
         for copy in sorted(folder.iterdir()):
             if copy.is_file() and not copy.is_symlink() and copy.stat().st_mtime < cutoff:
                 if copy.resolve() in waiting:
                     continue
                 if not dry_run:
                     copy.unlink(missing_ok=True)
+                    emptied = True
                 gone.append(copy)
-        if not dry_run and not any(folder.iterdir()):
+        if emptied and not any(folder.iterdir()):  # a run folder whose copies have all gone; no other folder
             folder.rmdir()
     return gone
 

@@ -108,3 +108,20 @@ def test_row_problems_keep_no_date_of_birth_but_the_alert_has_the_row(
         part.get_content() for part in message.iter_attachments() if part.get_filename().endswith(".csv")
     )
     assert "2008-02-30" in attached and "1990-04-17" in attached  # the partner gets its own rows back
+
+
+def test_retention_removes_only_run_folders_it_emptied(pipeline: Pipeline) -> None:
+    """A folder under the outbox that retention did not empty (just made, or holding new copies) stays: the demo's
+    mail catcher once lost its folder to the night's pruning and every mail after it."""
+    from warehouse.retention import prune_outbox
+
+    outbox = pipeline.paths.outbox
+    fresh, old_run = outbox / "just-made", outbox / "run-old"
+    fresh.mkdir(parents=True)
+    old_run.mkdir()
+    copy = old_run / "police.eml"
+    copy.write_text("x")
+    month_ago = time.time() - 40 * 86400
+    os.utime(copy, (month_ago, month_ago))
+    assert prune_outbox(pipeline.con, outbox, 30) == [copy]
+    assert fresh.is_dir() and not old_run.exists()

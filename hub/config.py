@@ -22,23 +22,10 @@ from typing import Any
 
 import yaml
 
-from partnership.config import Config, ConfigError, SecretRef, load_config
+from partnership.config import Config, ConfigError, SecretRef, interpolate, load_config
 from partnership.settings import PROJECT_ROOT
 
 _ID = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-_VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
-
-
-def _interpolate(text: str) -> str:
-    def sub(m: re.Match[str]) -> str:
-        value = os.environ.get(m.group(1))
-        if value is None:
-            if m.group(2) is None:
-                raise ConfigError(f"the hub configuration uses ${{{m.group(1)}}} but it is not set in the environment")
-            return m.group(2)
-        return value
-
-    return _VAR.sub(sub, text)
 
 
 @dataclass(frozen=True)
@@ -143,7 +130,7 @@ def load_hub(path: Path | None = None, check: bool = True) -> Hub:
     environment) and refuse shared data directories or shared secrets."""
     path = Path(path or default_hub_path()).resolve()
     try:
-        doc = yaml.safe_load(_interpolate(path.read_text()))
+        doc = yaml.safe_load(interpolate(path.read_text(), "the hub configuration"))
     except FileNotFoundError as e:
         raise ConfigError(f"hub configuration not found: {path}") from e
     except yaml.YAMLError as e:

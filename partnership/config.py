@@ -22,12 +22,15 @@ class ConfigError(Exception):
     """The configuration is wrong or a secret it names cannot be found. The message says which and how to fix it."""
 
 
-def _interpolate(text: str) -> str:
+def interpolate(text: str, what: str = "configuration") -> str:
+    """``text`` with each ``${VAR}`` (or ``${VAR:-default}``) replaced from the environment; ``what`` names the
+    file in the error when a variable without a default is not set."""
+
     def sub(m: re.Match[str]) -> str:
         value = os.environ.get(m.group(1))
         if value is None:
             if m.group(2) is None:
-                raise ConfigError(f"configuration uses ${{{m.group(1)}}} but it is not set in the environment")
+                raise ConfigError(f"{what} uses ${{{m.group(1)}}} but it is not set in the environment")
             return m.group(2)
         return value
 
@@ -212,7 +215,7 @@ def default_config_path() -> Path:
 def load_config(path: Path | None = None) -> Config:
     path = Path(path or default_config_path())
     try:
-        doc = load_yaml(_interpolate(path.read_text()))
+        doc = load_yaml(interpolate(path.read_text()))
     except FileNotFoundError as e:
         raise ConfigError(f"configuration file not found: {path}") from e
     except yaml.YAMLError as e:

@@ -141,7 +141,7 @@ def measure(args: list[str], env: dict[str, str], server: int | None = None) -> 
 
 def start_prefect_server(work: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str, float]:
     """A Prefect server on a free loopback port, as ``yos serve`` runs one; its API URL and start-up seconds."""
-    from yos.serve import wait_healthy
+    from partnership.processes import wait_healthy
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -12,10 +12,11 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from partnership.processes import free_port
 
 
 class PostgresError(RuntimeError):
@@ -33,12 +34,6 @@ def pg_bin() -> Path:
     raise PostgresError("PostgreSQL is not installed: apt-get install postgresql (initdb and pg_ctl are needed)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class TempPostgres:
     """``with TempPostgres(dir) as pg: pg.url`` is an asyncpg URL of a fresh database ``prefect``; stopped after."""
 
@@ -49,7 +44,7 @@ class TempPostgres:
             if root
             else Path(tempfile.mkdtemp(prefix="yos-postgres-", dir="/tmp" if os.geteuid() == 0 else None))
         )
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.bin = pg_bin()
         self.data = self.root / "pgdata"
         self.user: str | None = None

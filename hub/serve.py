@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-
 from hub.config import Hub
 from hub.deploy import HUB_QUEUE, MEMBER_QUEUE, create_pool, deploy
 from hub.postgres import TempPostgres
+from partnership.processes import ServiceError, free_port, wait_healthy
 from partnership.settings import OFFLINE_ENV, PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
@@ -33,28 +31,8 @@ BIN = Path(sys.executable).parent
 NOT_FOR_WORKERS = ("YOS_CONFIG", "YOS_DATA_DIR", "PREFECT_API_DATABASE_CONNECTION_URL", "PREFECT_HOME", "TMPDIR")
 
 
-class HubError(RuntimeError):
+class HubError(ServiceError):
     """A part of the hub could not start or stopped; the message says which and where its log is."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(api_url: str, timeout: float = 120.0, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if proc is not None and proc.poll() is not None:
-            raise HubError(f"the Prefect server exited with status {proc.returncode}")
-        time.sleep(0.5)
-    raise HubError(f"the Prefect server at {api_url} did not become healthy within {timeout:.0f} s")
 
 
 class HubService:
@@ -120,7 +98,7 @@ class HubService:
                     "postgresql+asyncpg://USER:PASSWORD@HOST:5432/DB, or PREFECT_API_URL to a running server "
                     "(or --temp-postgres for a trial)"
                 )
-            port = self.port or _free_port()
+            port = self.port or free_port()
             api = f"http://127.0.0.1:{port}/api"
             server_env = {**self.env, "PREFECT_API_DATABASE_CONNECTION_URL": db,
                           "PREFECT_UI_ENABLED": "true" if self.ui else "false"}  # fmt: skip

@@ -8,42 +8,16 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-
+from partnership.processes import ServiceError, free_port, wait_healthy
 from partnership.settings import PROJECT_ROOT, Paths
 
 BIN = Path(sys.executable).parent
-
-
-class ServiceError(RuntimeError):
-    """A part of the service could not start or stopped; the message says which and where its log is."""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(api_url: str, timeout: float = 120.0, proc: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if proc is not None and proc.poll() is not None:
-            raise ServiceError(f"the Prefect server exited with status {proc.returncode}")
-        time.sleep(0.5)
-    raise ServiceError(f"the Prefect server at {api_url} did not become healthy within {timeout:.0f} s")
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:
@@ -93,7 +67,7 @@ def serve(
     try:
         api = env.get("PREFECT_API_URL")
         if not api:
-            port = port or _free_port()
+            port = port or free_port()
             api = f"http://127.0.0.1:{port}/api"
             env["PREFECT_API_URL"] = api
             server = start("prefect-server", [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1",

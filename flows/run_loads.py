@@ -10,7 +10,6 @@ Prefect server) the same steps run as plain calls.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -55,22 +54,18 @@ def run_loads(
     alert: bool = True,
     every_night: bool = False,
     run_id: str | None = None,
-    on_load: Callable[[dict], None] | None = None,
 ) -> Run:
     """Load ``extracts`` (landed) in order, then publish, then alert.
 
     ``again`` loads extracts that were loaded before (a backfill). The warehouse is published when a load changed
     it, or when the published file is missing or behind the loader (a publish killed part way: the next run
-    catches up). ``alert`` tells partners about this run's loads (and resends what an
-    earlier run failed to deliver) when a load changed something. ``every_night`` is the nightly's contract: the
+    catches up). ``alert`` tells partners about this run's loads (and resends what an earlier run failed to
+    deliver) when a load changed something. ``every_night`` is the nightly's contract: the
     board pack is rewritten when something changed (or is missing), and alerting runs even on a night with nothing
     new, so that a failed alert is resent and persistent problems are escalated."""
     run = Run(run_id or new_run_id())
     for e in extracts:
-        summary = step(tasks.load, e.extract_id, e.partner, e.feed, again=again)
-        run.loads.append(summary)
-        if on_load:
-            on_load(summary)
+        run.loads.append(step(tasks.load, e.extract_id, e.partner, e.feed, again=again))
     with Pipeline() as p:
         behind = p.publish_needed()
     if run.changed or behind:

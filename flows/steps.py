@@ -1,5 +1,7 @@
-"""The pipeline as a library: one object per run that lands, loads, publishes and alerts. Prefect flows and the
-``yos`` commands are thin callers of this; nothing here needs a Prefect server.
+"""The pipeline's steps as plain Python over one partnership (its configuration, data directory and loader
+connection): each method is one step and calls one stage package (partners, warehouse, reports, notify). The Prefect
+tasks (:mod:`flows.tasks`) open one per task by id, and :func:`flows.run_loads.run_loads` strings them together;
+tests use it as the library. Nothing here needs a Prefect server.
 
     with Pipeline() as p:
         extract = p.land_file("police_outcomes", Path("outcomes.csv"))

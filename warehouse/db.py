@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,16 +92,24 @@ def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
     spill.mkdir(mode=0o700, exist_ok=True)
     spill.chmod(0o700)  # one made before this rule
     config = {"memory_limit": loader_memory_limit(), "temp_directory": str(spill)}
-    try:
-        con = duckdb.connect(str(path), config=config)
-    except duckdb.IOException as e:
-        if "lock" not in str(e):
-            raise
-        holder = str(e).split("Conflicting lock is held in", 1)[-1].split(". See", 1)[0].strip()
-        raise WarehouseBusy(
-            f"the loader warehouse {path.name} is in use by another process ({holder}): a load is running; "
-            "wait for it to finish and try again"
-        ) from e
+    # DuckDB has one writer. Each step of a run opens the file for itself, and the intake watcher opens it for a
+    # moment every few seconds, so a short hold by another process is waited out; a long one (a load) is not.
+    deadline = time.monotonic() + float(os.environ.get("YOS_LOCK_WAIT_SECONDS", "20"))
+    while True:
+        try:
+            con = duckdb.connect(str(path), config=config)
+            break
+        except duckdb.IOException as e:
+            if "lock" not in str(e):
+                raise
+            if time.monotonic() < deadline:
+                time.sleep(0.2)
+                continue
+            holder = str(e).split("Conflicting lock is held in", 1)[-1].split(". See", 1)[0].strip()
+            raise WarehouseBusy(
+                f"the loader warehouse {path.name} is in use by another process ({holder}): a load is running; "
+                "wait for it to finish and try again"
+            ) from e
     # DuckDB's lock on the file is ours: no other loader can be using the spill folder, so what is in it was left by
     # a run that was killed (DuckDB deletes its spill as it goes, and at a normal close).
     remove_stale_spill(spill)

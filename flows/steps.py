@@ -24,7 +24,7 @@ from partnership.logs import feed_logger
 from partnership.settings import Paths, prepare_environment
 from reports import board_pack
 from reports import validation as validation_report
-from warehouse import audit, landing, rebuild, retention
+from warehouse import audit, landing, rebuild, retention, state
 from warehouse.db import connect_analyst, connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.load import LoadResult, load_extract
@@ -248,10 +248,10 @@ class Pipeline:
         would have shown are committed), or a load made without one. The next run catches up."""
         if not self.paths.published_db.exists():
             return True
-        loader_latest, _ = audit.latest_load(self.con)
+        loader_latest = state.latest_finished_load(self.con)  # the measure `yos status` uses too
         con = connect_analyst(self.paths.published_db)
         try:
-            published_latest, _ = audit.latest_load(con)
+            published_latest = state.latest_finished_load(con)
         finally:
             con.close()
         return (loader_latest or 0) > (published_latest or 0)

@@ -81,6 +81,11 @@ class WarehouseBusy(RuntimeError):
     """Another process is loading: DuckDB allows one writer."""
 
 
+def lock_holder(error: duckdb.IOException) -> str:
+    """The process holding the file's lock, as DuckDB's lock error names it."""
+    return str(error).split("Conflicting lock is held in", 1)[-1].split(". See", 1)[0].strip()
+
+
 def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the loader's private warehouse and bring its schema up to date.
 
@@ -105,9 +110,8 @@ def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
             if time.monotonic() < deadline:
                 time.sleep(0.2)
                 continue
-            holder = str(e).split("Conflicting lock is held in", 1)[-1].split(". See", 1)[0].strip()
             raise WarehouseBusy(
-                f"the loader warehouse {path.name} is in use by another process ({holder}): a load is running; "
+                f"the loader warehouse {path.name} is in use by another process ({lock_holder(e)}): a load is running; "
                 "wait for it to finish and try again"
             ) from e
     # DuckDB's lock on the file is ours: no other loader can be using the spill folder, so what is in it was left by

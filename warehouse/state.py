@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.db import lock_holder
+
 
 @dataclass(frozen=True)
 class FeedLoads:
@@ -114,8 +116,7 @@ def read_loader(path: Path) -> LoaderState | None:
     except duckdb.IOException as e:
         if "lock" not in str(e):
             raise
-        holder = str(e).split("Conflicting lock is held in", 1)[-1].split(". See", 1)[0].strip()
-        return LoaderState(busy=True, holder=holder or None)
+        return LoaderState(busy=True, holder=lock_holder(e) or None)
     try:
         state = LoaderState(latest_load=latest_finished_load(con))
         # A load that never finished (killed, or failed on an error) and whose extract has not been loaded since.

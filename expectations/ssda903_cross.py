@@ -180,6 +180,14 @@ def rules(add) -> None:  # noqa: ANN001, C901
         codes = ", ".join(f"'{r}'" for r in recs)
         age_rule(code, "DEC REC", f'"REC" IN ({codes})', years, '"DEC"', young, f"{what} when the episode ceased.",
                  "Check REC, DEC and the child's DOB.")  # fmt: skip
+    # 359 as the DfE's validator reads it: DOB + 18 years before 31 March (strictly: a child turning 18 on 31 March
+    # passes), the episode still open, and not LS V2 in PLACE K2; no upper age bound.
+    add("359", E, "DEC LS PLACE", lambda y, t: f"{_blank('DEC')} AND NOT (\"LS\" IS NOT DISTINCT FROM 'V2' AND "
+        f"\"PLACE\" IS NOT DISTINCT FROM 'K2') AND {_over(t, 18, _end(y) + ' - INTERVAL 1 DAY')}",
+        "The child turned 18 before 31 March and is still looked after (the episode has no DEC), so should be "
+        "accommodated under a single period of section 20 (LS V2) in a children's home (PLACE K2) (DOB to the "
+        "month).", "Check LS and PLACE (V2 and K2 past 18), or give DEC and REC if the episode ended; check the "
+        "child's DOB.", needs=("header",))  # fmt: skip
     add("302", E, "DECOM", lambda y, t: f"\"DECOM\" < {_one(t, 'header', 'DOB_month')}",
         "The episode began before the child was born (DOB to the month).", "Check DECOM and the DOB.",
         needs=("header",))  # fmt: skip

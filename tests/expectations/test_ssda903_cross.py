@@ -78,13 +78,31 @@ BLANK_OC2 = {O: [dict.fromkeys(("SDQ_SCORE", "CONVICTED", "IMMUNISATIONS", "TEET
 LAST_OPEN = {"DECOM": lambda y: f"15/05/{y - 1}"}
 CASES = [
     # Episodes with the Header
-    ep_age("352", {}, 18, False),
+    ep_age("352", CLOSED, 18, False),  # closed: open past 18 in C2/U1 would break 359
     ep_age("358", {"LS": "J2", "DEC": day(5, 25), "REC": "E8"}, 10, True),
     ep_age("370", {"PLACE": "P2", "PLACE_PROVIDER": "PR1"}, 16, True),
     ep_age("371", {"PLACE": lambda y: "H5" if y < 2025 else "K3"}, 16, True),
     ep_age("372", {"PLACE": "R5", "PLACE_PROVIDER": "PR3"}, 10, True),
     ep_age("373", {"PLACE": "S1", "PLACE_PROVIDER": "PR3"}, 4, True),
     ep_age("374", {"PLACE": "P3", "PLACE_PROVIDER": "PR3"}, 14, True),
+    # 359: past 18 at 31 March (born in February 18 years before: 18 by 31 March whatever the day; 17 at DECOM) with
+    # the episode still open, and not LS V2 in PLACE K2.
+    *[
+        Case("359", E, {H: [{"DOB": born(17, 2)}], E: [bad]}, good)
+        for bad, good in [
+            ({}, {H: [{"DOB": born(17, 2)}], E: [{"LS": "V2", "PLACE": "K2"}]}),
+            # born in March: the child may turn 18 on 31 March itself, which the DfE passes
+            ({"LS": "V2"}, {H: [{"DOB": born(17, 3)}], E: [{}]}),
+            ({"PLACE": "K2"}, {H: [{"DOB": born(17, 2)}], E: [CLOSED]}),  # ceased: DEC given
+        ]
+    ],
+    Case(
+        "359",
+        E,
+        # 19 at 31 March, open since last year (17 when it began): the DfE's rule has no upper age
+        {H: [{"DOB": born(18, 2)}], "episodes_last": [LAST_OPEN], E: [LAST_OPEN]},
+        {H: [{"DOB": born(17, 4)}], E: [{}]},  # 17 at 31 March (18 on 1 April)
+    ),  # fmt: skip
     Case("302", E, {H: [{"DOB": lambda y: f"01/06/{y}"}], E: [{}]}, {H: [{"DOB": lambda y: f"15/05/{y}"}], E: [{}]}),
     Case(
         "234",

@@ -2,7 +2,12 @@
 charts are inline SVG) drawn from ``published.measures`` in the analysts' warehouse, so every figure in it has been
 through disclosure control. Each measure gets its trend against England and the comparator area, the latest figure
 with the gaps, the period, and its definition in a sentence. A PDF is printed from the same page with headless
-Chromium when asked for and Chromium is installed."""
+Chromium when asked for and Chromium is installed.
+
+A partnership that is a member of a regional hub (``YOS_HUB_WAREHOUSE`` in its environment: :mod:`reports.regional`)
+also gets, for each measure, its region from the hub warehouse: every partnership's published figure with its date,
+its own rank and the regional total where the hub shows one. When the hub warehouse cannot be read, the pack is as
+a partnership's own, with one line saying why."""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from pathlib import Path
 import duckdb
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from reports import data_quality
+from reports import data_quality, regional
 from reports.charts import esc as _esc
 from reports.charts import nice as _nice
 from reports.charts import segments as _segments
@@ -200,8 +205,28 @@ def _gap(v: float | None, unit: str) -> str:
     return f"{v:+.{digits}f}"
 
 
+def region_pictures(region: regional.Region, ms: list[Measure]) -> dict[str, dict]:
+    """Per measure with a figure: the region in its latest period (``regional.Picture``) and England's figure then."""
+    out = {}
+    for m in ms:
+        if not m.points:
+            continue
+        pic = region.picture(m.measure, m.latest["period"])
+        if pic is not None:
+            england = next((p["england_value"] for p in m.points if p["period"] == pic.period), None)
+            out[m.measure] = {"picture": pic, "england": england}
+    return out
+
+
+def out_of_date(path: Path) -> bool:
+    """Whether the pack at ``path`` should be written again though no new data was published: it is missing, or the
+    hub warehouse it draws the regional peers from was rebuilt after it was written."""
+    return not path.exists() or regional.newer_than(path)
+
+
 def render(con: duckdb.DuckDBPyConnection, area: dict[str, str], threshold: int) -> str:
-    """The board pack as one HTML document, from the published warehouse ``con``."""
+    """The board pack as one HTML document, from the published warehouse ``con`` (and, for a hub member, the hub
+    warehouse its configuration names)."""
     ms = measures(con, area["la_code"])
     if not any(m.points for m in ms):
         raise BoardPackError(
@@ -212,7 +237,12 @@ def render(con: duckdb.DuckDBPyConnection, area: dict[str, str], threshold: int)
     groups: dict[str, list[Measure]] = {}
     for m in ms:
         groups.setdefault(m.kpi, []).append(m)
+    region = regional.read(area["la_code"])
     return _env.get_template("board_pack.html.j2").render(
+        region=region if isinstance(region, regional.Region) else None,
+        region_unavailable=region.reason if isinstance(region, regional.Unavailable) else None,
+        regions=region_pictures(region, ms) if isinstance(region, regional.Region) else {},
+        ordinal=regional.ordinal,
         area=area,
         groups=groups,
         measures=ms,

@@ -69,6 +69,9 @@ def test_the_example_hub_configuration_reads_and_each_member_has_its_own_secrets
     cfg = derby.load()
     assert cfg.la_code == "E06000015" and cfg.pseudonym_key.file == str(derby.data_dir / "secrets/pseudonym.key")
     assert derby.job_env()["YOS_DATA_DIR"] == str(derby.data_dir)
+    # its place in the hub: its id (its events' yos.partnership label) and where its board pack finds its peers
+    assert derby.job_env()["YOS_HUB_MEMBER"] == "derby"
+    assert derby.job_env()["YOS_HUB_WAREHOUSE"] == str(hub.warehouse)
     assert not any("KEY" in k or "TOKEN" in k for k in derby.job_env())  # job variables are readable via the API
 
 
@@ -91,13 +94,16 @@ def test_two_members_sharing_a_key_or_a_data_directory_are_refused(tmp_path: Pat
 # --- the hub warehouse, on hand-made published files ------------------------------------------------------------
 
 
-def fake_published(path: Path, la: str, rows: list[tuple], finished: str = "2026-12-01 02:30:00+00") -> None:
+def fake_published(
+    path: Path, la: str, rows: list[tuple], finished: str = "2026-12-01 02:30:00+00", name: str | None = None
+) -> None:
     """A partnership's published file with only what the hub reads: published.measures, core.partnership and
-    audit.loads. ``rows``: (measure, period, numerator, denominator, value, unit, better)."""
+    audit.loads. ``rows``: (measure, period, numerator, denominator, value, unit, better); a None value is
+    suppressed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
     con.execute("create schema published; create schema core; create schema audit")
-    con.execute(f"create table core.partnership as select 'P {la}' as partnership_name, '{la}' as la_code")
+    con.execute("create table core.partnership as select ? as partnership_name, ? as la_code", [name or f"P {la}", la])
     con.execute(f"create table audit.loads as select timestamptz '{finished}' as finished_at")
     con.execute(
         """create table published.measures (ordinal integer, kpi varchar, measure varchar, title varchar,

@@ -5,7 +5,10 @@ Data, not code. Each member is a whole partnership as ``yos`` already knows it: 
 endpoints, contacts, its pseudonym key and tokens by reference), its own data directory (landing, the loader's
 file, the published ``yos.duckdb``), and the non-secret environment its runs need (``env``). A run is told which
 partnership it serves the way every ``yos`` process is: by ``YOS_CONFIG`` and ``YOS_DATA_DIR`` in its environment,
-set per deployment as job variables (see :mod:`hub.deploy`).
+set per deployment as job variables (see :mod:`hub.deploy`). Two more tell a member's runs that they belong to
+the hub: ``YOS_HUB_MEMBER`` (its id here: the ``yos.partnership`` label of the events its runs and its intake
+watcher emit, which its own triggers match) and ``YOS_HUB_WAREHOUSE`` (the hub warehouse, where its board pack
+finds its regional peers: :mod:`reports.regional`).
 
 The hub refuses a configuration under which two members would share a secret: the same pseudonym key or token
 reference (environment variable or file) would give two partnerships one key, and a child the same pseudonym in
@@ -38,6 +41,7 @@ class Member:
     env: dict[str, str] = field(default_factory=dict)
     schedule: str | None = "0 2 * * *"
     contacts: tuple[str, ...] = ()
+    hub_warehouse: Path | None = None  # the hub warehouse its board pack reads its regional peers from
 
     @property
     def published_db(self) -> Path:
@@ -50,13 +54,16 @@ class Member:
 
     def job_env(self) -> dict[str, str]:
         """The environment of this member's flow runs (job variables): which partnership, where its data lives,
-        and its own non-secret settings. Never a secret's value: job variables are readable through the API."""
+        its own non-secret settings, and its place in the hub (its id, and the hub warehouse). Never a secret's
+        value: job variables are readable through the API."""
         return {
             **self.env,
             "YOS_CONFIG": str(self.config),
             "YOS_DATA_DIR": str(self.data_dir),
             "PREFECT_HOME": str(self.data_dir / "prefect"),
             "TMPDIR": str(self.data_dir / "tmp"),
+            "YOS_HUB_MEMBER": self.id,
+            **({"YOS_HUB_WAREHOUSE": str(self.hub_warehouse)} if self.hub_warehouse else {}),
         }
 
     @contextmanager
@@ -94,7 +101,7 @@ class Hub:
     @property
     def warehouse(self) -> Path:
         """The hub warehouse: every member's published figures side by side, regional totals and ranks."""
-        return self.data_dir / "hub.duckdb"
+        return self.data_dir / "hub.duckdb"  # Member.hub_warehouse: the same path
 
     @property
     def prefect_home(self) -> Path:
@@ -137,6 +144,7 @@ def load_hub(path: Path | None = None, check: bool = True) -> Hub:
         raise ConfigError(f"hub configuration {path} is not valid YAML: {e}") from e
     base = path.parent
     h = doc.get("hub") or {}
+    hub_data = _path(h.get("data_dir", "../data/hub"), base)
     raw_members = doc.get("partnerships") or {}
     if not raw_members:
         raise ConfigError(f"{path}: no partnerships listed")
@@ -162,13 +170,14 @@ def load_hub(path: Path | None = None, check: bool = True) -> Hub:
             env=env,
             schedule=m.get("schedule", h.get("schedule", "0 2 * * *")),
             contacts=tuple(m.get("contacts") or ()),
+            hub_warehouse=hub_data / "hub.duckdb",
         )
     hub = Hub(
         path=path,
         name=str(h.get("name", "Regional hub")),
         region_code=str(h.get("region_code", "")),
         region_name=str(h.get("region_name", "")),
-        data_dir=_path(h.get("data_dir", "../data/hub"), base),
+        data_dir=hub_data,
         work_pool=str(h.get("work_pool", "yos-hub")),
         workers=int(h.get("workers", 2)),
         timezone=str(h.get("timezone", "Europe/London")),

@@ -19,6 +19,7 @@ from prefect.context import FlowRunContext
 from flows import tasks
 from flows.steps import Pipeline, new_run_id
 from partnership.settings import prepare_environment
+from reports import board_pack
 from warehouse.landing import Extract
 
 R = TypeVar("R")
@@ -61,8 +62,9 @@ def run_loads(
     it, or when the published file is missing or behind the loader (a publish killed part way: the next run
     catches up). ``alert`` tells partners about this run's loads (and resends what an earlier run failed to
     deliver) when a load changed something. ``every_night`` is the nightly's contract: the
-    board pack is rewritten when something changed (or is missing), and alerting runs even on a night with nothing
-    new, so that a failed alert is resent and persistent problems are escalated."""
+    board pack is rewritten when something changed (or is missing, or older than a hub member's hub warehouse), and
+    alerting runs even on a night with nothing new, so that a failed alert is resent and persistent problems are
+    escalated."""
     run = Run(run_id or new_run_id())
     for e in extracts:
         run.loads.append(step(tasks.load, e.extract_id, e.partner, e.feed, again=again))
@@ -72,7 +74,7 @@ def run_loads(
         run.published = step(tasks.publish)
     if every_night:
         pack = prepare_environment().board_pack
-        run.board_pack = step(tasks.board_pack) if run.published or not pack.exists() else str(pack)
+        run.board_pack = step(tasks.board_pack) if run.published or board_pack.out_of_date(pack) else str(pack)
         step(tasks.data_quality)  # every night: its ages and on-time figures move even when no data did
     if alert and (run.changed or every_night):
         loaded = [x["load_id"] for x in run.loads if x["status"] != "already_loaded" and x["load_id"] is not None]

@@ -75,6 +75,7 @@ DEFECTS = {
 FILE_DEFECTS = ("missing_column", "wrong_encoding", "name_column", "malformed_lines")
 LS_NEXT = {"V2": "C1", "C1": "C2"}  # a period of care's legal status moves on: accommodated, interim, full order
 PLACEMENT_903 = ("PLACE", "PLACE_PROVIDER", "PL_POST", "URN")  # what makes a placement (903-434, 903-435)
+FOSTER_903 = ("U1", "U2", "U3", "U4", "U5", "U6")
 SYNTHETIC_NAMES = ["Jayden Example", "Kacey Placeholder", "Morgan Fictional"]
 
 
@@ -119,6 +120,14 @@ def _b(flag: bool | None) -> str:
 
 def _age(dob: dt.date, on: dt.date) -> int:
     return on.year - dob.year - ((on.month, on.day) < (dob.month, dob.day))
+
+
+def _birthday(dob: dt.date, years: int) -> dt.date:
+    """The day a child born on ``dob`` turns ``years`` (1 March for 29 February in a common year)."""
+    try:
+        return dob.replace(year=dob.year + years)
+    except ValueError:
+        return dt.date(dob.year + years, 3, 1)
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -566,14 +575,19 @@ class Generator:
         """The children's social care feeds: the SSDA903 Header, Episodes and OC2 of the collection year the extract
         ends in, and the police call-outs to placements. Clean output breaks none of the DfE's SSDA903 rules
         (expectations/ssda903.py). Every draw of ``self.rng`` is made as it always was, so the feeds generated after
-        this one do not move; what the 903 rules need beyond those draws comes from ``self.rng903``."""
+        this one do not move; what the 903 rules need beyond those draws comes from ``self.rng903``. A child who
+        turns 18 before the year's 31 March stops being looked after by then (see ``care_ends_by``), so has no
+        OC2 row (not looked after for 12 months at 31 March, 903-185, 903-190)."""
         rng = self.rng
         year_start = dt.date(self.end.year, 4, 1) if self.end.month >= 4 else dt.date(self.end.year - 1, 4, 1)
         year_end = dt.date(year_start.year + 1, 3, 31)
         for c in kids:
             if not c.in_care or _age(c.dob, year_start) > 17 or _age(c.dob, year_start) < 0:
                 continue
-            mother, mc_dob = self.motherhood(c, c.sex == "F" and rng.choice(["0", "0", "0", "1"]) == "1", year_start)
+            leave = self.care_ends_by(c, year_end)
+            mother, mc_dob = self.motherhood(
+                c, c.sex == "F" and rng.choice(["0", "0", "0", "1"]) == "1", year_start, leave
+            )
             self.rows["cic_header"].append(
                 {
                     "CHILD": c.la_child_id,
@@ -623,18 +637,19 @@ class Generator:
                     break
                 decom = dec
                 place = _pick(rng, [("U1", 30), ("U4", 30), ("K2", 25), ("K3", 15)])
-            self.rows["cic_episodes"].extend(self.period_of_care(c, drawn))
+            episodes_903 = self.period_of_care(c, drawn, leave)
+            self.rows["cic_episodes"].extend(episodes_903)
             if decom <= year_start - dt.timedelta(days=365) or rng.random() < 0.6:
-                self.rows["cic_oc2"].append(
-                    self.oc2(
-                        c,
-                        year_start,
-                        year_end,
-                        sdq=rng.randint(5, 30),
-                        immunisations=rng.choice("01"),
-                        substance_misuse=rng.random() < 0.1,
-                    )
+                oc2 = self.oc2(
+                    c,
+                    year_start,
+                    year_end,
+                    sdq=rng.randint(5, 30),
+                    immunisations=rng.choice("01"),
+                    substance_misuse=rng.random() < 0.1,
                 )
+                if not episodes_903[-1]["DEC"]:  # still looked after (a period that ended in the year has no OC2)
+                    self.rows["cic_oc2"].append(oc2)
             for _ in range(rng.choice([0, 0, 0, 1, 1, 2, 3])):
                 day = self.random_day_when_10_17(c)
                 if not day:
@@ -681,30 +696,51 @@ class Generator:
                     }
                 )
 
-    def motherhood(self, c: Child, drawn: bool, year_start: dt.date) -> tuple[str, dt.date | None]:
+    def care_ends_by(self, c: Child, year_end: dt.date) -> dt.date | None:
+        """The day by which a child who turns 18 before the collection year's 31 March stops being looked after
+        (903-359: looked after past 18 only under section 20 in a children's home): the 18th birthday, or, when
+        that falls after the extract's last days, a day of the year's last three months before it (the child
+        leaves care at 17). None for a child still under 18 at 31 March. See ``leave_care``."""
+        b18 = _birthday(c.dob, 18)
+        if b18 >= year_end:
+            return None
+        last = self.end - dt.timedelta(days=5)
+        return b18 if b18 <= last else last - dt.timedelta(days=self.rng903.randint(0, 90))
+
+    def motherhood(
+        self, c: Child, drawn: bool, year_start: dt.date, leave: dt.date | None = None
+    ) -> tuple[str, dt.date | None]:
         """MOTHER and MC_DOB of a girl in care: a few older girls are mothers, and a mother's child has a date of
-        birth (903-611), after she turned 14 (903-620, 903-621) and no later than the extract's end."""
+        birth (903-611), after she turned 14 (903-620, 903-621) and no later than the extract's end, nor than
+        the day she leaves care (903-625)."""
         if not drawn or self.rng903.random() >= 0.25:
             return "0", None
         lo = max(c.dob + dt.timedelta(days=14 * 365 + 4), year_start - dt.timedelta(days=3 * 365))
-        hi = self.end - dt.timedelta(days=5)
+        hi = min(self.end - dt.timedelta(days=5), leave or self.end)
         if _age(c.dob, year_start) < 14 or lo > hi:
             return "0", None
         return "1", lo + dt.timedelta(days=self.rng903.randint(0, (hi - lo).days))
 
-    def period_of_care(self, c: Child, drawn: list[dict]) -> list[dict[str, str]]:
+    def period_of_care(self, c: Child, drawn: list[dict], leave: dt.date | None = None) -> list[dict[str, str]]:
         """A child's episodes of one period of care, from the placements drawn for it: it starts (RNE S) under one
         category of need (903-504); each later episode starts the day the last ceased (X1) because the placement
         changed with the legal status the same (P, 903-435), the legal status changed in the same placement (L,
         903-434), or both (B, 903-436). No one under 16 is in supported accommodation (K3, 903-371), nor under 10
         on remand (J1, 903-358). The child's home postcode stays; a child placed with parents (P1) lives at
         home, under a care order (903-378), with provider PR0 (903-527-531, 903-550); no other placement is at
-        the home postcode (903-392d). An episode the extract's end cut to a day is still open (903-355)."""
+        the home postcode (903-392d). An episode the extract's end cut to a day is still open (903-355). With
+        ``leave`` (``care_ends_by``) the period ends that day: the episodes drawn from it on are dropped and the
+        one running then ends as ``leave_care`` says."""
         r9 = self.rng903
         home = drawn[0]["HOME_POST"]
         rows: list[dict[str, str]] = []
         for ep in drawn:
+            if leave is not None and ep["DECOM"] >= leave:  # never the first: it began before the year
+                break
             dec = ep["DEC"] if ep["DEC"] is not None and ep["DEC"] > ep["DECOM"] else None
+            ending = leave is not None and (dec is None or dec >= leave)
+            if ending:
+                dec = leave
             age = _age(c.dob, ep["DECOM"])
             if ep["PLACE"] == "K3" and age < 16:  # supported accommodation is for 16 and over (903-371)
                 ep = {**ep, "PLACE": "K2"}
@@ -746,9 +782,41 @@ class Generator:
                     "URN": placement["URN"],
                 }
             )
+            if ending:
+                self.leave_care(c, rows, leave)
+                break
             if dec is None:
                 break
         return rows
+
+    def leave_care(self, c: Child, rows: list[dict[str, str]], leave: dt.date) -> None:
+        """End a period of care on ``leave`` (the last of ``rows`` runs to that day). Mostly the child stops being
+        looked after, for a reason that fits the age and placement: at 18 from foster care often staying put
+        (E17, 18 or over, 903-460), otherwise into independent living (E5 supported, E6 not) or adult social
+        care (E7, 16 or over, 903-389); at 17, also home (E4A) or to relatives (E13); home from a placement with
+        parents (E4A); on remand, the remand ended (E14, 14 or over, 903-387). Some in a children's home (K2)
+        stay on past 18, accommodated under section 20 there (LS V2 in K2, 903-359): the legal status changes
+        that day (RNE L, 903-434), or, already V2, the episode stays open."""
+        r9 = self.rng903
+        last = rows[-1]
+        if last["PLACE"] == "K2" and r9.random() < 0.3:
+            if last["LS"] == "V2":
+                last["DEC"] = last["REC"] = ""
+            else:
+                last["REC"] = "X1"
+                rows.append({**last, "DECOM": _d903(leave), "RNE": "L", "LS": "V2", "DEC": "", "REC": ""})
+            return
+        if last["LS"] == "J1":
+            rec = "E14"
+        elif last["PLACE"] == "P1":
+            rec = "E4A"
+        elif _age(c.dob, leave) >= 18 and last["PLACE"] in FOSTER_903:
+            rec = _pick(r9, [("E17", 50), ("E5", 35), ("E6", 15)])
+        elif _age(c.dob, leave) >= 18:
+            rec = _pick(r9, [("E5", 55), ("E6", 20), ("E7", 15), ("E8", 10)])
+        else:
+            rec = _pick(r9, [("E5", 40), ("E4A", 30), ("E6", 15), ("E13", 10), ("E8", 5)])
+        last["REC"] = rec
 
     def placement(self, ep: dict, home: str) -> dict[str, str]:
         if ep["PLACE"] == "P1":

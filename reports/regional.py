@@ -74,7 +74,9 @@ class Picture:
             return "not ranked (our figure is suppressed)" if me else "not ranked (no figure)"
         if self.rank is None:
             return "not ranked (no figure)"
-        return f"{ordinal(self.rank)} of {self.ranked_of}"
+        # "3rd of 9"; "1st of 2 with a figure" where others' figures are suppressed or missing
+        rest = "" if self.ranked_of == len(self.peers) else " with a figure"
+        return f"{ordinal(self.rank)} of {self.ranked_of}{rest}"
 
 
 @dataclass

@@ -110,12 +110,12 @@ def test_a_hub_members_board_pack_shows_its_peers_rank_and_regional_total(
     assert '<span class="s">s</span>' in oocd
     assert ["Region total", "&ndash;", "", ""] in rows_of(oocd)
     assert "Regional total withheld: a partnership&#39;s figure is suppressed" in oocd  # peers' text escaped
-    assert "not ranked (no better direction)" in oocd
+    assert "Not ranked (no better direction)" in oocd
     # our own figure suppressed: we are not ranked, and say so
-    assert "not ranked (our figure is suppressed)" in card(html, "violent_offences")
+    assert "Not ranked (our figure is suppressed)" in card(html, "violent_offences")
     # the summary has the region beside England
     summary = html[: html.index("<h2>Partners")]
-    assert 'Region (East Midlands) total</th><th class="n">Rank in region</th>' in summary
+    assert '<th class="n">Region (East Midlands)</th><th class="n">Rank</th>' in summary
     assert "3rd of 5" in summary and "59.2" in summary
     assert "Regional peers are not available" not in html
     screenshot(page, tmp_path / "board-pack-region.png", height=3000)

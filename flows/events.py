@@ -1,7 +1,13 @@
 """The events yos emits to Prefect, declared once: one dataclass per event, its payload fields documented here.
 Emitters and ``prefect.yaml`` triggers use these names. The resource of every extract event is
 ``yos.feed.<partner>.<feed>``. Events go to the configured Prefect API; with none configured they are not sent
-(``yos load`` on its own has nobody to tell)."""
+(``yos load`` on its own has nobody to tell).
+
+Two labels on the resource let a trigger choose among events: ``yos.partnership``, the partnership's id in a
+regional hub (``YOS_HUB_MEMBER``, set in each member's runs and intake watcher; absent outside a hub), so each
+member's ``load-landed`` answers only its own partnership's extracts; and, on ``yos.extract.landed``,
+``yos.landed-from``: ``intake`` (dropped in the intake folder), ``partner`` (pulled from its endpoint by a run that
+loads it itself) or ``file`` (``yos load``)."""
 
 from __future__ import annotations
 
@@ -59,7 +65,17 @@ def emit(event: ExtractLanded | ExtractValidated | WarehousePublished) -> bool:
         resource = {"prefect.resource.id": f"yos.feed.{payload['partner']}.{payload['feed']}"}
     else:
         resource = {"prefect.resource.id": "yos.warehouse"}
+    if member := os.environ.get("YOS_HUB_MEMBER"):
+        resource["yos.partnership"] = member
+    if isinstance(event, ExtractLanded):
+        resource["yos.landed-from"] = landed_from(event.source)
     return emit_event(event=event.name, resource=resource, payload=payload) is not None
+
+
+def landed_from(source: str) -> str:
+    """How an extract arrived, from its landing source: ``intake``, ``file`` or ``partner``."""
+    kind = source.split(":", 1)[0]
+    return kind if kind in ("intake", "file") else "partner"
 
 
 def flush() -> None:

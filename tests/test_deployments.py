@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
+import pytest
 import yaml
 from prefect import Flow
 
@@ -46,3 +47,39 @@ def test_the_expected_extract_check_and_the_backfill_are_deployed() -> None:
 def test_retention_runs_weekly() -> None:
     (schedule,) = deployments()["retention"]["schedules"]
     assert schedule["cron"].endswith("* * 0") and schedule["timezone"] == "Europe/London"
+
+
+def test_the_landing_events_labels_start_only_the_partnerships_own_load_landed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hub member's load-landed trigger matches only its own partnership's extracts from its intake folder; the
+    single-partnership trigger of prefect.yaml still matches every landed extract, in a hub or not."""
+    from prefect.server.events.schemas.events import Resource, ResourceSpecification
+
+    from flows import events
+    from hub.deploy import landed_trigger
+
+    sent: list[dict] = []
+    monkeypatch.setattr("prefect.events.emit_event", lambda **kw: sent.append(kw["resource"]) or object())
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+
+    def landed(member: str | None, source: str) -> Resource:
+        if member:
+            monkeypatch.setenv("YOS_HUB_MEMBER", member)
+        else:
+            monkeypatch.delenv("YOS_HUB_MEMBER", raising=False)
+        assert events.emit(events.ExtractLanded("x", "police", "police_outcomes", "0" * 64, 1, source))
+        return Resource.model_validate(sent[-1])
+
+    b_intake = landed("b", "intake:police_outcomes.csv")
+    assert dict(b_intake) == {"prefect.resource.id": "yos.feed.police.police_outcomes", "yos.partnership": "b",
+                              "yos.landed-from": "intake"}  # fmt: skip
+    b_pulled = landed("b", "https://partners.example/police/police_outcomes.csv")
+    b_file = landed("b", "file:police_outcomes.csv")
+    a_intake = landed("a", "intake:police_outcomes.csv")
+    alone = landed(None, "intake:police_outcomes.csv")
+    assert "yos.partnership" not in dict(alone)
+    b_only = ResourceSpecification.model_validate(landed_trigger("b"))
+    assert [b_only.matches(r) for r in (b_intake, b_pulled, b_file, a_intake, alone)] == [True, False, False, False,
+                                                                                          False]  # fmt: skip
+    (single,) = deployments()["load-landed"]["triggers"]
+    every = ResourceSpecification.model_validate(single["match"])
+    assert all(every.matches(r) for r in (b_intake, b_pulled, b_file, a_intake, alone))

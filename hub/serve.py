@@ -7,7 +7,12 @@ The server: the one ``PREFECT_API_URL`` names (connect only), else ``prefect ser
 several workers: stack-notes 3.3), or on a throwaway cluster (``temp_postgres``, for a trial). Workers are
 ``prefect worker start --pool <pool> --work-queue default --limit 1``: one flow run at a time each, so N workers run
 N partnerships side by side; one more serves the ``hub`` queue (the hub warehouse's rebuilds). Workers get the API's
-address, never the database's."""
+address, never the database's.
+
+Each member's intake folder is watched as ``yos serve`` watches one partnership's: a ``yos intake watch`` process per
+member, in that member's environment (its job variables: its configuration, data directory and hub id), lands each
+complete file and announces it, and the member's ``load-landed`` trigger loads it (:mod:`hub.deploy`). One process
+per member, like its runs, so no process ever holds two partnerships' configurations."""
 
 from __future__ import annotations
 
@@ -45,6 +50,9 @@ class HubService:
         port: int | None = None,
         echo: Callable[[str], None] = lambda s: None,
         ui: bool = True,
+        intake: bool = True,
+        scan_interval: float = 5.0,
+        settle_seconds: float = 10.0,
     ) -> None:
         self.hub, self.workers, self.schedules, self.echo = (
             hub,
@@ -58,6 +66,8 @@ class HubService:
         self.server: subprocess.Popen | None = None
         self.worker_procs: list[subprocess.Popen] = []
         self.hub_worker: subprocess.Popen | None = None
+        self.intake, self.scan_interval, self.settle_seconds = intake, scan_interval, settle_seconds
+        self.watchers: dict[str, subprocess.Popen] = {}
         self.pg: TempPostgres | None = None
         self.api_url = ""
         base = {k: v for k, v in os.environ.items() if k not in NOT_FOR_WORKERS}
@@ -126,6 +136,16 @@ class HubService:
                                                      "--work-queue", HUB_QUEUE, "--limit", "1", "--name",
                                                      f"{pool}-hub"], self.env)  # fmt: skip
         self.echo(f"{self.workers} worker(s) running, one flow run at a time each, and one for the hub's rebuilds")
+        if self.intake:
+            for m in self.hub.members.values():
+                self.watchers[m.id] = self._start(
+                    f"intake-{m.id}",
+                    [str(BIN / "yos"), "intake", "watch", "--scan-interval", str(self.scan_interval), "--settle",
+                     str(self.settle_seconds)],
+                    {**self.env, **m.job_env()},
+                )  # fmt: skip
+            self.echo(f"watching {len(self.watchers)} intake folder(s): <data dir>/intake/<partner>/ of each "
+                      "partnership; a file dropped there triggers its load-landed")  # fmt: skip
 
     def check(self) -> None:
         for p in self.procs:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -217,6 +218,25 @@ def _wait_rebuilt_after(api: str, after: str, rebuild_id: str, timeout: float = 
     raise AssertionError(f"no hub rebuild after {after}: {[(r['name'], r['state']['type']) for r in runs]}")
 
 
+def _wait_for_a_run(api: str, deployment_id: str, timeout: float = 180) -> dict:
+    """The first flow run of a deployment, once it has finished (a triggered run: none is made by the test)."""
+    deadline = time.monotonic() + timeout
+    runs: list[dict] = []
+    while time.monotonic() < deadline:
+        runs = _runs(api, deployments={"id": {"any_": [deployment_id]}})
+        if runs and runs[0]["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            return runs[0]
+        time.sleep(1)
+    raise AssertionError(f"no finished run of {deployment_id}: {[(r['name'], r['state']['type']) for r in runs]}")
+
+
+def drop(folder: Path, name: str, lines: list[str]) -> None:
+    """Drop a file into an intake folder as an upload would: written under an in-progress name, then renamed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.part").write_text("".join(lines))
+    os.replace(folder / f"{name}.part", folder / name)
+
+
 def _overlap(a: dict, b: dict) -> bool:
     return a["start_time"] < b["end_time"] and b["start_time"] < a["end_time"]
 
@@ -249,14 +269,19 @@ def hub_nights(tmp_path_factory: pytest.TempPathFactory) -> dict:
                               ("yos", "yos"), ("reference", "reference")):  # fmt: skip
             (secrets / f"token_{file}").write_text(PARTNER_TOKENS[partner])
             (secrets / f"token_{file}").chmod(0o600)
-    svc = HubService(hub, workers=2, schedules=False, temp_postgres=True, ui=False)
+    svc = HubService(hub, workers=2, schedules=False, temp_postgres=True, ui=False, scan_interval=1, settle_seconds=1)
     try:
         svc.start()
         api = svc.api_url
         ids = {name: i for i, name in _deployments(api).items()}
         night1 = [_run_deployment(api, ids[f"nightly-{m}"]) for m in "abc"]
         first = _wait(api, night1)
+        # A partner drops a file in b's intake folder (a few of its police outcomes sent again, by SFTP say): b's
+        # intake watcher lands it and b's load-landed loads it, while the hub rebuilds after the first night
+        drop(hub.members["b"].data_dir / "intake" / "police", "police_outcomes_resent.csv",
+             (root / "partners" / "b" / "police" / "police_outcomes.csv").read_text().splitlines(True)[:6])  # fmt: skip
         rebuilt1 = _wait_rebuilt_after(api, max(r["end_time"] for r in first.values()), ids["hub-rebuild"])
+        landed = _wait_for_a_run(api, ids["load-landed-b"])
         hub1 = {row[0]: row[1:] for row in read(hub.warehouse, "select partnership, figures_as_at, status "
                                                 "from region.partnerships")}  # fmt: skip
         # The second night: c's partners refuse its credentials (as if its police had rotated them); a twice at once
@@ -283,7 +308,12 @@ def hub_nights(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "night2": [second[i] for i in night2],
             "rebuilds": (rebuilt1, rebuilt2),
             "hub1": hub1,
+            "landed": landed,
+            "load_landed_runs": {m: _runs(api, deployments={"id": {"any_": [ids[f"load-landed-{m}"]]}}) for m in "abc"},
+            "deployments": httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json(),
+            "automations": httpx.post(f"{api}/automations/filter", json={}, timeout=10).json(),
             "workers": httpx.post(f"{api}/work_pools/test-hub/workers/filter", json={}, timeout=10).json(),
+            "watchers": {mid: p.poll() for mid, p in svc.watchers.items()},
         }
     finally:
         svc.stop()
@@ -367,3 +397,99 @@ def test_a_failed_night_stays_local_and_keeps_its_last_good_figures_with_their_d
     assert c_status.endswith("ended failed")
     assert read(path, "select count(*) > 50 from region.measures where partnership = 'c' and not current") == [(True,)]
     assert all(r["state"]["type"] == "COMPLETED" for r in hub_nights["rebuilds"])
+
+
+def test_every_partnership_has_its_five_deployments_one_run_at_a_time(hub_nights: dict) -> None:
+    from hub.deploy import MEMBER_DEPLOYMENTS
+
+    deployments = {d["name"]: d for d in hub_nights["deployments"]}
+    want = {  # name: (cron, what a second run does)
+        "nightly": ("0 2 * * *", "ENQUEUE"),
+        "load-landed": (None, "ENQUEUE"),
+        "expected-extracts": ("15 * * * *", "CANCEL_NEW"),
+        "retention": ("30 3 * * 0", "ENQUEUE"),
+        "backfill": (None, "ENQUEUE"),
+    }
+    assert [s.name for s in MEMBER_DEPLOYMENTS] == list(want)
+    for mid in "abc":
+        for kind, (cron, collision) in want.items():
+            d = deployments[f"{kind}-{mid}"]
+            assert d["global_concurrency_limit"]["limit"] == 1, d["name"]  # one writer per DuckDB file
+            assert d["concurrency_options"]["collision_strategy"] == collision, d["name"]
+            got = [(s["schedule"]["cron"], s["schedule"]["timezone"], s["active"]) for s in d["schedules"]]
+            # the test deploys with schedules paused (schedules=False): declared, but nothing runs by the clock
+            assert got == ([(cron, "Europe/London", False)] if cron else []), d["name"]
+            assert d["job_variables"]["env"]["YOS_HUB_MEMBER"] == mid
+            assert d["job_variables"]["env"]["YOS_DATA_DIR"] == str(hub_nights["hub"].members[mid].data_dir)
+    # each member's load-landed answers only its own partnership's extracts, landed from its intake folder
+    triggers = {
+        a["actions"][0]["deployment_id"]: a["trigger"] for a in hub_nights["automations"] if a["actions"][0].get(
+            "deployment_id")
+    }  # fmt: skip
+    for mid in "abc":
+        trigger = triggers[deployments[f"load-landed-{mid}"]["id"]]
+        assert trigger["expect"] == ["yos.extract.landed"] and trigger["posture"] == "Reactive"
+        assert trigger["match"] == {"prefect.resource.id": "yos.feed.*", "yos.partnership": mid,
+                                    "yos.landed-from": "intake"}  # fmt: skip
+
+
+def test_a_file_dropped_in_one_partnerships_intake_is_loaded_by_its_own_load_landed_only(hub_nights: dict) -> None:
+    run = hub_nights["landed"]
+    assert run["state"]["type"] == "COMPLETED", run["state"]
+    assert run["parameters"] == {"feed": "police_outcomes"}
+    runs = hub_nights["load_landed_runs"]
+    # only b's: not a's or c's, and not one for each extract the nights pulled (their nightly loads those itself)
+    assert [r["id"] for r in runs["b"]] == [run["id"]] and runs["a"] == [] and runs["c"] == []
+    m = hub_nights["hub"].members["b"]
+    loads = read(m.published_db, "select e.source, l.status from audit.loads l join audit.extracts e "
+                                 "using (extract_id) where e.source like 'intake:%'")  # fmt: skip
+    assert loads == [("intake:police_outcomes_resent.csv", "loaded")], loads
+    assert hub_nights["watchers"] == {"a": None, "b": None, "c": None}  # every intake watcher still running
+
+
+def region_blocks(html: str) -> dict[str, tuple[str, list[list[str]]]]:
+    """Per measure card of a board pack with a region: (our rank text, the region table's rows as cell texts)."""
+    out = {}
+    for measure, card in re.findall(
+        r'<div class="card" id="([^"]+)">(.*?)(?=<div class="card"|<h2>|</body>)', html, re.S
+    ):
+        if '<div class="region">' not in card:
+            continue
+        block = card[card.index('<div class="region">') :]
+        rank = re.search(r'<span class="(?:rank|unranked)">([^<]+)</span>', block).group(1).lower()
+        rows = [[re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", tr, re.S)]
+                for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", block[: block.index("</table>")], re.S)]  # fmt: skip
+        out[measure] = (rank, rows)
+    return out
+
+
+def test_a_members_board_pack_shows_its_regional_peers_after_the_hub_rebuilt(hub_nights: dict, tmp_path: Path) -> None:
+    from tests.helpers import screenshot
+
+    hub = hub_nights["hub"]
+    pack = hub.members["a"].data_dir / "board-pack.html"  # written again by a's second night, after the rebuild
+    html = pack.read_text()
+    assert "Regional peers are not available" not in html
+    assert "Region (East Midlands)" in html and "3 partnerships of the Test hub" in html
+    blocks = region_blocks(html)
+    assert "first_time_entrants" in blocks and len(blocks) > 10
+    peers = {"Derby YJP", "Leicester YJP", "Nottingham YJP"}
+    ranked = 0
+    for measure, (rank, rows) in blocks.items():
+        england = rows[-1][0] == "England"  # beside England, where England has a published figure
+        partnerships = {r[0].removesuffix(" (last good figures)"): r for r in rows[1 : -2 if england else -1]}
+        assert set(partnerships) <= peers and "Derby YJP" in partnerships, (measure, rows)
+        assert rows[-2 if england else -1][0].startswith("Region total"), (measure, rows)
+        for name, (_, value, place, as_at) in partnerships.items():
+            assert value, (measure, name)  # a figure, s (suppressed) or a dash (none): never blank
+            assert re.fullmatch(r"\d\d \w{3} 20\d\d", as_at), (measure, name, as_at)  # each dated
+            if value == "s":
+                assert place == "", (measure, name)  # a suppressed figure is never ranked
+        if partnerships["Derby YJP"][1] == "s":
+            assert rank.startswith("not ranked ("), (measure, rank)
+        elif re.fullmatch(r"(1st|2nd|3rd) of [23]( with a figure)?", rank):
+            ranked += 1
+            assert partnerships["Derby YJP"][2] == rank.split()[0], (measure, rows)
+    assert ranked >= 3, {m: b[0] for m, b in blocks.items()}
+    assert any(b[1][-1] == ["England", b[1][-1][1], "", ""] and b[1][-1][1] for b in blocks.values())
+    screenshot(pack, tmp_path / "hub-member-board-pack.png", height=2600)

@@ -594,7 +594,7 @@ def hub_check(hub_config: Path | None) -> None:
 @click.option("--workers", type=int, help="Workers to start (default: the configuration's); 0 starts none.")
 @click.option("--port", type=int, help="Port for the Prefect server it starts (default: a free one).")
 @click.option("--temp-postgres", is_flag=True, help="Start a throwaway PostgreSQL for the server (a trial).")
-@click.option("--no-schedules", is_flag=True, help="Deploy without schedules (runs by hand or API only).")
+@click.option("--no-schedules", is_flag=True, help="Deploy with schedules paused (runs by hand, API or trigger only).")
 @friendly
 def hub_serve(hub_config: Path | None, workers: int | None, port: int | None, temp_postgres: bool,
               no_schedules: bool) -> None:  # fmt: skip

@@ -34,7 +34,8 @@ def test_a_landed_extract_triggers_its_own_load() -> None:
 
     (trigger,) = deployments()["load-landed"]["triggers"]
     assert trigger["expect"] == [ExtractLanded.name]
-    assert trigger["match"] == {"prefect.resource.id": "yos.feed.*"}
+    # from the intake folder only: a nightly loads what it pulls, and `yos load` its own file
+    assert trigger["match"] == {"prefect.resource.id": "yos.feed.*", "yos.landed-from": "intake"}
     assert trigger["parameters"] == {"feed": "{{ event.payload.feed }}"}
 
 
@@ -51,7 +52,7 @@ def test_retention_runs_weekly() -> None:
 
 def test_the_landing_events_labels_start_only_the_partnerships_own_load_landed(monkeypatch: pytest.MonkeyPatch) -> None:
     """A hub member's load-landed trigger matches only its own partnership's extracts from its intake folder; the
-    single-partnership trigger of prefect.yaml still matches every landed extract, in a hub or not."""
+    single-partnership trigger of prefect.yaml matches every extract landed from an intake folder, in a hub or not."""
     from prefect.server.events.schemas.events import Resource, ResourceSpecification
 
     from flows import events
@@ -81,5 +82,6 @@ def test_the_landing_events_labels_start_only_the_partnerships_own_load_landed(m
     assert [b_only.matches(r) for r in (b_intake, b_pulled, b_file, a_intake, alone)] == [True, False, False, False,
                                                                                           False]  # fmt: skip
     (single,) = deployments()["load-landed"]["triggers"]
-    every = ResourceSpecification.model_validate(single["match"])
-    assert all(every.matches(r) for r in (b_intake, b_pulled, b_file, a_intake, alone))
+    every_intake = ResourceSpecification.model_validate(single["match"])
+    assert [every_intake.matches(r) for r in (b_intake, b_pulled, b_file, a_intake, alone)] == [True, False, False,
+                                                                                               True, True]  # fmt: skip

@@ -47,7 +47,8 @@ def test_a_dropped_file_is_loaded_by_its_triggered_deployment(prefect_api: str, 
         automations = httpx.post(f"{prefect_api}/automations/filter", json={}).json()
         triggers = [a["trigger"] for a in automations]
         assert any(
-            t["expect"] == ["yos.extract.landed"] and t["match"] == {"prefect.resource.id": "yos.feed.*"}
+            t["expect"] == ["yos.extract.landed"]
+            and t["match"] == {"prefect.resource.id": "yos.feed.*", "yos.landed-from": "intake"}
             for t in triggers
         ), triggers
 

@@ -24,7 +24,7 @@ from partnership.logs import feed_logger
 from partnership.settings import Paths, prepare_environment
 from reports import board_pack
 from reports import validation as validation_report
-from warehouse import audit, landing, rebuild, retention, state
+from warehouse import audit, history_parts, landing, rebuild, retention, state
 from warehouse.db import connect_analyst, connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.load import LoadResult, load_extract
@@ -244,17 +244,19 @@ class Pipeline:
         return written
 
     def publish_needed(self) -> bool:
-        """Whether the analysts' file is missing or behind the loader: a publish killed part way (the loads it
-        would have shown are committed), or a load made without one. The next run catches up."""
+        """Whether the analysts' file is missing or behind the loader (a publish killed part way: the loads it
+        would have shown are committed; or a load made without one), or reads its history from where the data
+        directory was before it was copied or moved. The next run catches up."""
         if not self.paths.published_db.exists():
             return True
         loader_latest = state.latest_finished_load(self.con)  # the measure `yos status` uses too
         con = connect_analyst(self.paths.published_db)
         try:
             published_latest = state.latest_finished_load(con)
+            moved = history_parts.named_elsewhere(con, self.paths.published_db)
         finally:
             con.close()
-        return (loader_latest or 0) > (published_latest or 0)
+        return moved or (loader_latest or 0) > (published_latest or 0)
 
     def publish(self) -> Path:
         """Rebuild the analysts' warehouse and swap it in atomically."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.sql import sql_literal
+from warehouse import history_parts
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -152,8 +153,12 @@ def connect_analyst(path: Path) -> duckdb.DuckDBPyConnection:
     """Open the published warehouse as an analyst: read-only, no file or network access, settings locked."""
     if not path.exists():
         raise FileNotFoundError(f"no published warehouse at {path}: run `yos run nightly` or `yos load` first")
-    return duckdb.connect(
-        str(path),
-        read_only=True,
-        config={"enable_external_access": False, "lock_configuration": True},
-    )
+    con = duckdb.connect(str(path), read_only=True)
+    # The history parts its views read (warehouse.history_parts: beside the file, or where the file was published
+    # if the data directory was since copied or moved, until the next publish names its own) and nothing else.
+    here = con.execute("select current_database()").fetchone()[0]
+    folders = {history_parts.directory(path)} | {p.parent.parent for p in history_parts.named_by(con, here)}
+    con.execute(f"set allowed_directories = [{', '.join(sql_literal(str(f) + os.sep) for f in sorted(folders))}]")
+    con.execute("set enable_external_access = false")
+    con.execute("set lock_configuration = true")
+    return con

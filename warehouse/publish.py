@@ -1,11 +1,12 @@
 """Publishing: build the analysts' file and swap it in atomically.
 
-The published file ``<data>/yos.duckdb`` holds only pseudonymised data and views: the history tables, the
-``core`` views of current rows (as at any load), the SQL models in ``transforms/`` (in the order of the inputs each
-declares in the YAML beside it), audit figures without row values, and a ``catalog`` of every view and column. It
-is built as ``yos.next.duckdb``, checkpointed, and renamed over the live file: an analyst who has the old file open
-keeps a consistent view, a new connection sees the new data, and nobody ever sees a half-built file. The previous
-file is kept as ``yos.prev.duckdb`` for rollback.
+The published file ``<data>/yos.duckdb`` holds only pseudonymised data and views: ``history`` (every version, as
+views over Parquet parts written once per load: :mod:`warehouse.history_parts`), the ``core`` views of current rows
+(as at any load), the SQL models in ``transforms/`` (in the order of the inputs each declares in the YAML beside it),
+audit figures without row values, and a ``catalog`` of every view and column. It is built as ``yos.next.duckdb``,
+checkpointed, and renamed over the live file: an analyst who has the old file open keeps a consistent view, a new
+connection sees the new data, and nobody ever sees a half-built file. The previous file is kept as
+``yos.prev.duckdb`` for rollback, and so are the parts it reads.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import duckdb
 from expectations.contract import all_contracts, load_yaml
 from expectations.sql import sql_literal
 from partnership import progress
-from warehouse import disclosure
+from warehouse import disclosure, history_parts
 from warehouse.db import any_row_order, memory_share
 from warehouse.loading import ensure_table, stored_columns
 
@@ -43,10 +44,6 @@ MATERIALISED = ("conformed.child_identifiers", "conformed.outcomes", "conformed.
 # size sits well above the cap; a lower share for publishing alone lowers that peak for a little more time
 # (measured: bench/NOTES.md).
 PUBLISH_MEMORY_SHARE = 0.85
-# History columns the loader keeps for itself: the key's hash it matches arriving rows on, and the row's hash it
-# detects changes by. Analysts follow a row's versions by its own key columns; copying the two hashes was a large
-# share of the time spent copying history into the published file (measured: bench/NOTES.md).
-LOADER_ONLY = ("_key", "_row_hash")
 
 # What of the loader's audit trail analysts get: counts, rules and dates, never a row's values.
 AUDIT_COPIES = {
@@ -126,6 +123,8 @@ def _core_views(con: duckdb.DuckDBPyConnection) -> None:
                 text = f"Age in whole years at {name[7:]}, computed on load from the full date of birth."
             con.execute(f'comment on column core.{feed}."{name}" is {sql_literal(text)}')
             con.execute(f'comment on column history.{feed}."{name}" is {sql_literal(text)}')
+        comment = f"{contract.title}: every version of every row. {contract.grain} (contract v{contract.version})"
+        con.execute(f"comment on view history.{feed} is {sql_literal(comment)}")
 
 
 def render(template: str, **values: str) -> str:
@@ -350,9 +349,10 @@ def _store(
             con.execute(f'comment on column {schema}.{name}."{column}" is {sql_literal(text)}')
 
 
-def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], threshold: int = 5) -> None:
+def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], threshold: int = 5) -> set[Path]:
     """Write a complete published warehouse to ``target`` from the loader connection ``con``; ``area`` is the
-    partnership's area and comparator (``Config.area``), which the KPI views read from ``core.partnership``."""
+    partnership's area and comparator (``Config.area``), which the KPI views read from ``core.partnership``. Returns
+    the history parts it reads."""
     if target.exists():
         target.unlink()
     home = con.execute("select current_database()").fetchone()[0]
@@ -363,10 +363,13 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
         con.execute("use pub")
         for schema in ("history", "core", *LAYERS):
             con.execute(f"create schema if not exists {schema}")
-        for feed in all_contracts():
-            con.execute(
-                f"create table history.{feed} as select * exclude ({', '.join(LOADER_ONLY)}) from {home}.history.{feed}"
-            )
+        parts: set[Path] = set()
+        with progress.step("publishing: history", total=len(all_contracts()), unit="feeds") as shown:
+            for feed in all_contracts():  # each load's versions written once, as a part; the rest named again
+                written = history_parts.write_parts(con, home, feed, target)
+                history_parts.publish_view(con, home, feed, written)
+                parts.update(written)
+                shown.advance()
         for table, (query, comment) in AUDIT_COPIES.items():
             con.execute(f"create table audit.{table} as {query.format(home=home)}")
             con.execute(f"comment on table audit.{table} is {sql_literal(comment)}")
@@ -394,6 +397,7 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
                order by 1, 2, 3, 4"""
         )
         con.execute("comment on view main.catalog is 'Every schema, view, table and column here, with what it means.'")
+        return parts
     finally:
         con.execute(f"use {home}")
         con.execute("detach pub")
@@ -405,10 +409,22 @@ def publish(con: duckdb.DuckDBPyConnection, published: Path, area: dict[str, str
     prev = published.with_name(published.stem + ".prev.duckdb")
     # Nothing published is read in storage order (a sorted kpi view stays sorted); the cap: PUBLISH_MEMORY_SHARE.
     with any_row_order(con), memory_share(con, PUBLISH_MEMORY_SHARE):
-        build(con, nxt, area, threshold)
+        keep = build(con, nxt, area, threshold) | _parts_named(con, published)  # the live file becomes the previous
     if published.exists():
         if prev.exists():
             prev.unlink()
         os.link(published, prev)
     os.replace(nxt, published)
+    history_parts.remove_unused(published, keep)
     return published
+
+
+def _parts_named(con: duckdb.DuckDBPyConnection, path: Path) -> set[Path]:
+    """The history parts the analysts' file at ``path`` reads (none if there is no file, or it predates parts)."""
+    if not path.exists():
+        return set()
+    con.execute(f"attach {sql_literal(str(path))} as named (read_only)")
+    try:
+        return history_parts.named_by(con, "named")
+    finally:
+        con.execute("detach named")

@@ -181,12 +181,13 @@ def test_publishing_lets_rows_go_in_any_order_under_a_lower_cap_and_staging_afte
     assert cap == pytest.approx(896e6 / 2**20, abs=0.1)  # YOS_DUCKDB_MEMORY_LIMIT's default, 896MB
     during = []
 
-    def build(con, target: Path, *args: object) -> None:  # noqa: ANN001
+    def build(con, target: Path, *args: object) -> set[Path]:  # noqa: ANN001
         during.append(con.execute("select current_setting('preserve_insertion_order')").fetchone()[0])
         during.append(mib(con))
         if publishing == "fails":
             raise RuntimeError("disk full")
         target.touch()
+        return set()  # the history parts it read: none
 
     monkeypatch.setattr(warehouse.publish, "build", build)
     if publishing == "fails":

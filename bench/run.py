@@ -160,6 +160,11 @@ def start_prefect_server(work: Path, env: dict[str, str]) -> tuple[subprocess.Po
     return proc, api, round(time.monotonic() - started, 2)
 
 
+def changed_copies(factor: int) -> int:
+    """How many copies leave each snapshot on the next night (d), and how many arrive."""
+    return max(1, round(factor * CHANGED_SHARE))
+
+
 def scale(base: Path, out: Path, factor: int, changed: int = 0) -> dict[str, int]:
     """Every feed of ``base`` repeated ``factor`` times with identifiers made unique per copy (DuckDB COPY).
 
@@ -174,12 +179,19 @@ def scale(base: Path, out: Path, factor: int, changed: int = 0) -> dict[str, int
         src = base / c.partner / f"{feed}.csv"
         dest = out / c.partner / f"{feed}.csv"
         dest.parent.mkdir(parents=True, exist_ok=True)
-        # Reference data is national already, and a partnership's board meets as often whatever its size: both are
-        # sent as generated (copies of board meetings would repeat their key and be quarantined).
-        if c.partner == "reference" or feed == "board_attendance":
+        # Each copy is its own local authority (copy 0 the generated ones, the partnership's LA among them), so the
+        # KPI models group as they would at a national hub, not one LA's sums over every copy; the population
+        # table gets each copy's LAs. Other reference data (national comparators) is national already, and a
+        # partnership's board meets as often whatever its size: both are sent as generated (copies of board
+        # meetings would repeat their key and be quarantined).
+        if (c.partner == "reference" and feed != "population_10_17") or feed == "board_attendance":
             if changed:
                 continue
             first, last = 0, 1
+        elif feed == "population_10_17":  # sent once: every LA of the first night's copies and of the next night's
+            if changed:
+                continue
+            first, last = 0, factor + changed_copies(factor)
         elif not changed:
             first, last = 0, factor
         elif c.kind == "snapshot":
@@ -194,6 +206,11 @@ def scale(base: Path, out: Path, factor: int, changed: int = 0) -> dict[str, int
             elif col.identifier == "pnc":  # keep the PNC format: shift the serial digits per copy
                 expr = (f"case when {q} is null then null else left({q}, 3) || lpad(((substr({q}, 4, 7)::bigint "
                         f"+ k * 7919) % 10000000)::varchar, 7, '0') || right({q}, 1) end")  # fmt: skip
+            elif (
+                col.format is not None and col.format.name == "ons_la"
+            ):  # E06000015 -> E06000032 in copy 1: distinct per copy, still a code
+                expr = (f"case when {q} is null then null else left({q}, 3) || lpad(((substr({q}, 4, 6)::bigint "
+                        f"+ k * 17) % 1000000)::varchar, 6, '0') end")  # fmt: skip
             elif col.identifier == "upn":
                 expr = f"case when {q} is null then null else left({q}, 1) || lpad(((substr({q}, 2, 11)::bigint + k * 104729) % 100000000000)::varchar, 11, '0') || right({q}, 1) end"
             elif (
@@ -270,7 +287,7 @@ def main() -> None:
     rows = scale(base, partners, factor)
     size_mb = sum(p.stat().st_size for p in partners.rglob("*.csv")) / 1e6
     print(f"  {sum(rows.values()):,} rows in {len(rows)} feeds, {size_mb:,.0f} MB of CSV", flush=True)
-    changed = max(1, round(factor * CHANGED_SHARE))
+    changed = changed_copies(factor)
     next_night = work / "next-night"
     next_rows = scale(base, next_night, factor, changed=changed)
     print(f"  the next night: {changed} of {factor} copies leave each snapshot and {changed} arrive "

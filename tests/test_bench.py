@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from expectations.contract import all_contracts
 
 ROOT = Path(__file__).parents[1]
@@ -38,6 +40,16 @@ def test_the_bench_runs_and_writes_its_results(tmp_path: Path) -> None:
     assert changes, text
     received, added, withdrawn = (int(g.replace(",", "")) for g in changes.groups())
     assert 0 < added < received and withdrawn > 0
+    # each copy is its own local authority, with its population, so the KPI models group by LA as at a national hub
+    # (the snapshot sent on the next night holds six copies: five of the first night's and one new)
+    work = tmp_path / "work"
+
+    def las(folder: str, feed: str, column: str) -> int:
+        path = work / folder / all_contracts()[feed].partner / f"{feed}.csv"
+        return duckdb.sql(f"select count(distinct {column}) from read_csv('{path}')").fetchone()[0]
+
+    assert las("partners", "yos_interventions", "home_la_code") == 6 * las("base", "yos_interventions", "home_la_code")
+    assert las("partners", "population_10_17", "la_code") == 7 * las("base", "population_10_17", "la_code")
     assert re.search(r"\(c\), where the time went: [\d.]+ s pulling and landing, [\d.]+ s loading", text)
     # the results say which code they measured (a checkout's commit, marked when it had uncommitted changes)
     assert re.search(r"code at commit [0-9a-f]{7,}( with uncommitted changes)?\.", text), text[:500]

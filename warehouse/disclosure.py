@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import scipy.linalg
 
 from expectations.contract import load_yaml
 from expectations.sql import sql_literal
@@ -145,12 +146,18 @@ def _months_back(d: Any, months: int) -> Any:  # noqa: ANN401
 
 
 def _determined(eqs: list[dict[Cell, int]], hidden: list[Cell]) -> list[Cell]:
-    """The hidden cells the equations determine, given every other cell: those outside the null space of the
-    equations restricted to the hidden cells."""
+    """The hidden cells the equations determine, given every other cell: those whose unit vector lies in the row
+    space of the equations restricted to the hidden cells. A cell alone among the hidden in an equation is
+    determined by it outright; only where there is none is the row space computed (a pivoted QR decomposition:
+    publishing at a national hub's size, thousands of LAs each with systems of hundreds of cells, made a full SVD
+    per round its slowest step)."""
     if not hidden:
         return []
     index = {c: k for k, c in enumerate(hidden)}
     rows = [eq for eq in eqs if any(c in index for c in eq)]
+    alone = {cells[0] for eq in rows if len(cells := [c for c in eq if c in index]) == 1}
+    if alone:
+        return sorted(alone)
     if not rows:
         return []
     m = np.zeros((len(rows), len(hidden)))
@@ -158,10 +165,11 @@ def _determined(eqs: list[dict[Cell, int]], hidden: list[Cell]) -> list[Cell]:
         for c, coef in eq.items():
             if c in index:
                 m[r, index[c]] = coef
-    _, sv, vt = np.linalg.svd(m)
-    rank = int((sv > 1e-9).sum())
-    null = vt[rank:]
-    return [c for c, k in index.items() if null.shape[0] == 0 or np.all(np.abs(null[:, k]) < 1e-9)]
+    q, r, _ = scipy.linalg.qr(m.T, mode="economic", pivoting=True)  # columns of q: a basis of the row space
+    diagonal = np.abs(np.diag(r))
+    rank = int((diagonal > 1e-9 * max(m.shape) * (diagonal[0] if diagonal.size else 0)).sum())
+    norms = (q[:, :rank] ** 2).sum(axis=1)
+    return [c for c, k in index.items() if norms[k] > 1 - 1e-9]
 
 
 def suppress_linked(
@@ -174,8 +182,7 @@ def suppress_linked(
     periods = sorted({rel["end_column"] for _, rel in relations if "end_column" in rel})
     for col in columns:
         eqs = [eq for view, rel in relations if col in rel["counts"] for eq in _equations(rows, view, rel)]
-        for component in _components(eqs):
-            comp_eqs = [eq for eq in eqs if next(iter(eq)) in component]
+        for component, comp_eqs in _components(eqs):
             eqs_of: dict[Cell, list[dict[Cell, int]]] = {}
             for eq in comp_eqs:
                 for c in eq:
@@ -208,7 +215,10 @@ def suppress_linked(
                     hidden[view][i] = suppress_row(rows[view][i], spec[view], threshold, hidden[view][i] | {col})
 
 
-def _components(eqs: list[dict[Cell, int]]) -> list[set[Cell]]:
+def _components(eqs: list[dict[Cell, int]]) -> list[tuple[set[Cell], list[dict[Cell, int]]]]:
+    """The equations split into independent systems: each system's cells and its equations (found in one pass: at a
+    national hub's size, thousands of LAs each with their own systems, a scan of every equation per system took
+    longer than the night)."""
     parent: dict[Cell, Cell] = {}
 
     def find(c: Cell) -> Cell:
@@ -221,10 +231,13 @@ def _components(eqs: list[dict[Cell, int]]) -> list[set[Cell]]:
         cells = list(eq)
         for c in cells[1:]:
             parent[find(c)] = find(cells[0])
-    out: dict[Cell, set[Cell]] = {}
+    cells: dict[Cell, set[Cell]] = {}
     for c in parent:
-        out.setdefault(find(c), set()).add(c)
-    return list(out.values())
+        cells.setdefault(find(c), set()).add(c)
+    stated: dict[Cell, list[dict[Cell, int]]] = {}
+    for eq in eqs:
+        stated.setdefault(find(next(iter(eq))), []).append(eq)
+    return [(members, stated.get(root, [])) for root, members in cells.items()]
 
 
 def status_columns(rules: dict) -> list[str]:

@@ -60,13 +60,34 @@ def _refuse(folder: Path, entry: os.DirEntry, reason: str, scan: Scan) -> None:
     scan.refused.append((entry.name, reason))
 
 
+def folders(data_dir: Path, cfg: Config) -> list[Path]:
+    """Every partner's intake folder, made if missing (a partner can only drop a file into a folder that exists)."""
+    made = []
+    for partner in cfg.partners.values():
+        folder = data_dir / "intake" / partner.id
+        folder.mkdir(parents=True, exist_ok=True)
+        made.append(folder)
+    return made
+
+
+def anything_dropped(intake_folders: list[Path]) -> bool:
+    """Whether any of the folders holds a file a scan would look at (not a hidden name such as ``.refused``): a
+    directory listing, no warehouse, so a watcher can look often without taking the loader's lock."""
+    for folder in intake_folders:
+        try:
+            with os.scandir(folder) as entries:
+                if any(not e.name.startswith(".") for e in entries):
+                    return True
+        except FileNotFoundError:
+            continue
+    return False
+
+
 def scan(con: duckdb.DuckDBPyConnection, data_dir: Path, cfg: Config, settle_seconds: float = 10.0) -> Scan:
     """Look once at every partner's intake folder and land what is complete."""
     result = Scan()
     now = time.time()
-    for partner in cfg.partners.values():
-        folder = data_dir / "intake" / partner.id
-        folder.mkdir(parents=True, exist_ok=True)
+    for partner, folder in zip(cfg.partners.values(), folders(data_dir, cfg), strict=True):
         seen = landing.intake_seen(con, partner.id)
         for entry in os.scandir(folder):
             name = entry.name

@@ -178,24 +178,32 @@ def intake_scan(settle: float, load_now: bool) -> None:
 def intake_watch(interval: float, settle: float) -> None:
     """Scan the intake folders for ever; each extract that lands triggers its load deployment.
 
+    The folders are listed every interval; the warehouse is opened (and the loader's lock taken) only while one
+    holds a file, so an idle watcher costs a directory listing and never delays a load.
+
     Example: yos intake watch --scan-interval 5
     """
     import time
 
-    from flows import events
-    from flows.steps import Pipeline
+    from partners.intake import anything_dropped, folders
+    from partnership.config import load_config
     from partnership.logs import feed_logger, to_stderr
-    from warehouse.db import WarehouseBusy
 
     to_stderr()
-    feed_logger().info("watching %s every %s s", prepare_environment().intake, interval)
+    paths = prepare_environment()
+    feed_logger().info("watching %s every %s s", paths.intake, interval)
     while True:
-        try:
-            with Pipeline() as p:
-                p.scan_intake(settle)
-            events.flush()
-        except WarehouseBusy:
-            feed_logger().info("warehouse busy (a load is running); scanning again shortly")
+        if anything_dropped(folders(paths.data, load_config())):  # the partners as configured now
+            from flows import events
+            from flows.steps import Pipeline
+            from warehouse.db import WarehouseBusy
+
+            try:
+                with Pipeline() as p:
+                    p.scan_intake(settle)
+                events.flush()
+            except WarehouseBusy:
+                feed_logger().info("warehouse busy (a load is running); scanning again shortly")
         time.sleep(interval)
 
 

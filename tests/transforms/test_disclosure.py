@@ -161,3 +161,27 @@ def test_published_views_hold_no_recoverable_small_cell(pipeline, partnership: P
         "select comment from duckdb_tables() where schema_name = 'published' and table_name = 'first_time_entrants'"
     ).fetchone()[0]
     assert "Disclosure-controlled" in comment
+
+
+def test_a_suppressed_cell_is_determined_exactly_when_the_equations_pin_it_down() -> None:
+    """The test behind secondary suppression (warehouse.disclosure._determined): each equation sums its cells to
+    zero; a hidden cell is determined when the equations and the shown cells give its value."""
+    from warehouse.disclosure import _determined
+
+    def eq(*cells: str, total: str) -> dict:
+        return {**{("v", int(c[1:])): 1 for c in cells}, ("v", int(total[1:])): -1}
+
+    x1, x2, x3, x4 = ("v", 1), ("v", 2), ("v", 3), ("v", 4)
+    # alone among the hidden in an equation: determined outright
+    assert _determined([eq("x1", "x2", total="x9")], [x1]) == [x1]
+    # two hidden cells in one sum: neither can be worked out
+    assert _determined([eq("x1", "x2", total="x9")], [x1, x2]) == []
+    # three pairwise sums of three hidden cells: each is determined, though no equation holds one alone
+    pairs = [eq("x1", "x2", total="x7"), eq("x2", "x3", total="x8"), eq("x1", "x3", total="x9")]
+    assert sorted(_determined(pairs, [x1, x2, x3])) == [x1, x2, x3]
+    # a chain that does not close: x1 + x2 and x2 + x3 known leave every one free
+    assert _determined(pairs[:2], [x1, x2, x3]) == []
+    # a difference of two sums pins down what they do not share: (x1 + x2 + x3) - (x2 + x3) = x1, not x2 or x3
+    nested = [eq("x1", "x2", "x3", total="x8"), eq("x2", "x3", total="x9")]
+    assert _determined(nested, [x1, x2, x3]) == [x1]
+    assert _determined([*nested, eq("x3", "x4", total="x7")], [x1, x2, x3, x4]) == [x1]

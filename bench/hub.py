@@ -3,7 +3,8 @@ throwaway PostgreSQL, serially on one worker, then in parallel on two, each from
 
 For each run: the wall time from the first flow run submitted to the last nightly's end (and to the hub warehouse
 rebuilt after it), the sum of the nightlies' own durations, the peak RSS of the partnership workers' process trees
-(the flow-run processes included) and of the hub's rebuild worker, and the Prefect server's own cost (its start-up,
+(the flow-run processes included), of the hub's rebuild worker and of the partnerships' intake watchers (one
+``yos intake watch`` each, as ``yos hub serve`` runs them), and the Prefect server's own cost (its start-up,
 CPU time and peak RSS during the runs, and PostgreSQL's: the sum of its processes' RSS, which counts its shared
 buffers once per process, so an upper bound), sampled every 100 ms from /proc.
 
@@ -89,7 +90,7 @@ def scenario(root: Path, urls: list[str], workers: int) -> dict:
         startup = time.monotonic() - t0
         api = svc.api_url
         server_pid = svc.server.pid
-        peaks = {"workers": 0, "server": 0, "postgres": 0, "hub_worker": 0}
+        peaks = {"workers": 0, "server": 0, "postgres": 0, "hub_worker": 0, "watchers": 0}
         stop = threading.Event()
 
         def sample() -> None:
@@ -97,6 +98,7 @@ def scenario(root: Path, urls: list[str], workers: int) -> dict:
                 peaks["workers"] = max(peaks["workers"], sum(_tree_rss_kb(p.pid) for p in svc.worker_procs))
                 peaks["server"] = max(peaks["server"], _tree_rss_kb(server_pid))
                 peaks["postgres"] = max(peaks["postgres"], postgres_rss_kb(svc))
+                peaks["watchers"] = max(peaks["watchers"], sum(_tree_rss_kb(p.pid) for p in svc.watchers.values()))
                 if svc.hub_worker:
                     peaks["hub_worker"] = max(peaks["hub_worker"], _tree_rss_kb(svc.hub_worker.pid))
                 time.sleep(0.1)
@@ -140,6 +142,8 @@ def scenario(root: Path, urls: list[str], workers: int) -> dict:
             "peak_rss_server_mb": peaks["server"] // 1024,
             "peak_rss_postgres_mb": peaks["postgres"] // 1024,
             "peak_rss_hub_worker_mb": peaks["hub_worker"] // 1024,
+            "intake_watchers": len(svc.watchers),
+            "peak_rss_intake_watchers_mb": peaks["watchers"] // 1024,
         }
     finally:
         svc.stop()

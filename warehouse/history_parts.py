@@ -7,8 +7,8 @@ of history, not what changed (bench/NOTES.md). Now the analysts' file holds, per
 (``_history.<feed>``, the one thing about an old version that changes). A night writes the parts of its own loads
 and that table; the parts already written are only named again.
 
-A part's name says what it holds: ``<load id>-<rows>-<fingerprint>.parquet``, the fingerprint covering the rows' hashes
-and the stored columns. A load whose rows the loader later changed (retention deleted some, a rekey or rebuild
+A part's name says what it holds: ``<load id>-<rows>-<fingerprint>-<columns>.parquet``, the fingerprints covering the
+rows' hashes, and the stored columns with the loader's schema version. A load whose rows the loader later changed (retention deleted some, a rekey or rebuild
 recomputed them, a migration changed the columns) no longer matches its part's name, so its part is written again
 under the new name; the old part stays for readers of the previous file. Parts that neither the live nor the previous
 analysts' file names are deleted after the swap (:func:`remove_unused`).
@@ -42,12 +42,14 @@ def directory(published: Path) -> Path:
 
 
 def _columns_fingerprint(con: duckdb.DuckDBPyConnection, home: str, feed: str) -> str:
-    cols = con.execute(
-        "select string_agg(column_name || ' ' || data_type, ', ' order by column_index) from duckdb_columns() "
+    """The stored columns and the loader's schema version: a migration may change rows' values, not only columns."""
+    cols, version = con.execute(
+        "select string_agg(column_name || ' ' || data_type, ', ' order by column_index), "
+        f"(select max(version) from {home}.audit.schema_version) from duckdb_columns() "
         "where database_name = ? and schema_name = 'history' and table_name = ?",
         [home, feed],
-    ).fetchone()[0]
-    return hashlib.sha256(cols.encode()).hexdigest()[:8]
+    ).fetchone()
+    return hashlib.sha256(f"{cols} @{version}".encode()).hexdigest()[:8]
 
 
 def write_parts(con: duckdb.DuckDBPyConnection, home: str, feed: str, published: Path) -> list[Path]:

@@ -252,8 +252,23 @@ def status_columns(rules: dict) -> list[str]:
     return list(dict.fromkeys(cols))
 
 
+def _own_rows(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Per kpi view with an ``la_code``, the filter to the partnership's own local authority (``core.partnership``).
+
+    What leaves the team is the partnership's own figures. A kpi view also holds rows for other LAs (children who
+    live elsewhere); those stay in ``kpi``, for the team, and are their own LA's partnership's to publish (a hub pools
+    what each partnership published). Controlling them too cost most of a publish where the rows span many LAs: at the
+    bench's 1,404 LAs, minutes and over a gigabyte (bench/NOTES.md)."""
+    views = con.execute(
+        "select table_name from duckdb_columns() where database_name = current_database() and schema_name = 'kpi' "
+        "and column_name = 'la_code'"
+    ).fetchall()
+    return {v: "where la_code = (select la_code from core.partnership)" for (v,) in views}
+
+
 def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
-    """Create ``published.<view>`` for every kpi view the spec names, in the current database."""
+    """Create ``published.<view>`` for every kpi view the spec names, in the current database: the partnership's own
+    LA's rows (:func:`_own_rows`), disclosure-controlled."""
     spec = load_yaml(SPEC.read_text())
     views = {
         r[0]
@@ -268,10 +283,12 @@ def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
     all_rows: dict[str, list[dict[str, Any]]] = {}
     all_hidden: dict[str, list[set[str]]] = {}
     columns_of: dict[str, list[str]] = {}
+    own = _own_rows(con)
     for view, rules in spec.items():
         # Rows are numbered so the suppression worked out in Python is applied in SQL, in one statement.
         con.execute(
-            f"create or replace temp table _rows_{view} as select row_number() over () as _i, * from kpi.{view}"
+            f"create or replace temp table _rows_{view} as select row_number() over () as _i, * from kpi.{view} "
+            f"{own.get(view, '')}"
         )
         rel = con.sql(f"select * exclude (_i) from _rows_{view} order by _i")
         columns_of[view] = rel.columns
@@ -307,7 +324,7 @@ def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
             "and view_name = ?",
             [view],
         ).fetchone()[0]
-        text = f"{comment} Disclosure-controlled for use outside the team: counts 1-{threshold - 1} and secondary cells suppressed (NULL, said in the <column>_status beside each and listed in suppressed_cells), none recoverable from other published cells across rows, overlapping periods or views; no rate on a numerator under {threshold}."
+        text = f"{comment} The partnership's own LA's rows, disclosure-controlled for use outside the team: counts 1-{threshold - 1} and secondary cells suppressed (NULL, said in the <column>_status beside each and listed in suppressed_cells), none recoverable from other published cells across rows, overlapping periods or views; no rate on a numerator under {threshold}."
         con.execute(f"comment on table published.{view} is {sql_literal(text)}")
         for column, col_comment in con.execute(
             "select column_name, comment from duckdb_columns() where database_name = current_database() "

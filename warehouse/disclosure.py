@@ -324,7 +324,7 @@ def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
             "and view_name = ?",
             [view],
         ).fetchone()[0]
-        text = f"{comment} The partnership's own LA's rows, disclosure-controlled for use outside the team: counts 1-{threshold - 1} and secondary cells suppressed (NULL, said in the <column>_status beside each and listed in suppressed_cells), none recoverable from other published cells across rows, overlapping periods or views; no rate on a numerator under {threshold}."
+        text = f"{comment} Disclosure-controlled for use outside the team (the partnership's own LA's rows): counts 1-{threshold - 1} and secondary cells suppressed (NULL, said in the <column>_status beside each and listed in suppressed_cells), none recoverable from other published cells across rows, overlapping periods or views; no rate on a numerator under {threshold}."
         con.execute(f"comment on table published.{view} is {sql_literal(text)}")
         for column, col_comment in con.execute(
             "select column_name, comment from duckdb_columns() where database_name = current_database() "

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from partnership.processes import ServiceError, free_port, wait_healthy
 
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="yos-tests-"))
 os.environ.update(
@@ -67,12 +66,6 @@ def pipeline(data_dir: Path):
         yield p
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def prefect_api(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     """A real Prefect server on a free loopback port, for the whole session."""
@@ -93,19 +86,11 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError((home / "server.log").read_text())
-        time.sleep(0.5)
-    else:
+    try:
+        wait_healthy(url, proc=proc)
+    except ServiceError as e:
         proc.kill()
-        raise RuntimeError("prefect server did not start: " + (home / "server.log").read_text()[-2000:])
+        raise RuntimeError(f"{e}: " + (home / "server.log").read_text()[-2000:]) from e
     yield url
     proc.terminate()
     try:

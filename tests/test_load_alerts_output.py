@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import free_port
+from partnership.processes import free_port
 from tests.helpers import write_extract
 
 YOS = str(Path(sys.executable).with_name("yos"))

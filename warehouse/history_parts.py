@@ -2,16 +2,16 @@
 written by the first publish after the load and read by every later one.
 
 Publishing used to copy all of history into the new analysts' file every night, so a night's cost followed the size
-of history, not what changed (bench/NOTES.md). Now the analysts' file holds, per feed, a view
-``history.<feed>`` over the feed's parts, and the small table of which versions were replaced by which load
-(``_history.<feed>``, the one thing about an old version that changes). A night writes the parts of its own loads
-and that table; the parts already written are only named again.
+of history, not what changed (bench/NOTES.md). Now the analysts' file holds, per feed, a view ``history.<feed>`` over
+the feed's parts and the small table of which versions were replaced by which load (``_history.<feed>``, the one
+thing about an old version that changes), and lists the parts it reads (``_history.parts``). A night writes the parts
+of its own loads and those tables; the parts already written are only named again.
 
 A part's name says what it holds: ``<load id>-<rows>-<fingerprint>-<columns>.parquet``, the fingerprints covering the
-rows' hashes, and the stored columns with the loader's schema version. A load whose rows the loader later changed (retention deleted some, a rekey or rebuild
-recomputed them, a migration changed the columns) no longer matches its part's name, so its part is written again
-under the new name; the old part stays for readers of the previous file. Parts that neither the live nor the previous
-analysts' file names are deleted after the swap (:func:`remove_unused`).
+rows' hashes, and the stored columns with the loader's schema version. A load whose rows the loader later changed
+(retention deleted some, a rekey or rebuild recomputed them, a migration changed the columns) no longer matches its
+part's name, so its part is written again under the new name; the old part stays for readers of the previous file.
+Parts that neither the live nor the previous analysts' file lists are deleted after the swap (:func:`remove_unused`).
 
 The parts live in ``<data>/history/<feed>/`` beside the analysts' file, and the view names them by absolute path:
 the data directory is where the warehouse lives, and :func:`warehouse.db.connect_analyst` lets an analyst's
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from pathlib import Path
 
 import duckdb
@@ -80,6 +79,8 @@ def publish_view(con: duckdb.DuckDBPyConnection, home: str, feed: str, parts: li
     """In the current (analysts') database: ``_history.<feed>``, each replaced version's load and line with the load
     that replaced it, and the view ``history.<feed>`` over ``parts`` with ``_replaced_by`` joined back on."""
     con.execute(f"create schema if not exists {SCHEMA}")
+    con.execute(f"create table if not exists {SCHEMA}.parts (feed varchar, path varchar)")
+    con.execute(f"insert into {SCHEMA}.parts select ?, unnest(?::varchar[])", [feed, [str(p) for p in parts]])
     con.execute(
         f"create table {SCHEMA}.{feed} as select _loaded_by, _line, {CHANGES} from {home}.history.{feed} "
         f"where {CHANGES} is not null"
@@ -93,13 +94,15 @@ def publish_view(con: duckdb.DuckDBPyConnection, home: str, feed: str, parts: li
 
 
 def named_by(con: duckdb.DuckDBPyConnection, database: str) -> set[Path]:
-    """Every part the views of ``database`` (an attached analysts' file) read."""
-    found: set[Path] = set()
-    for (sql,) in con.execute(
-        "select sql from duckdb_views() where database_name = ? and schema_name = 'history'", [database]
-    ).fetchall():
-        found.update(Path(p) for p in _quoted_paths(sql))
-    return found
+    """Every part the views of ``database`` (an analysts' file, attached or open) read, as its ``_history.parts``
+    lists them; none for a file with no parts (the hub's, or one published before parts)."""
+    listed = con.execute(
+        "select count(*) from duckdb_tables() where database_name = ? and schema_name = ? and table_name = 'parts'",
+        [database, SCHEMA],
+    ).fetchone()[0]
+    if not listed:
+        return set()
+    return {Path(p) for (p,) in con.execute(f'select path from "{database}".{SCHEMA}.parts').fetchall()}
 
 
 def named_elsewhere(con: duckdb.DuckDBPyConnection, published: Path) -> bool:
@@ -108,10 +111,6 @@ def named_elsewhere(con: duckdb.DuckDBPyConnection, published: Path) -> bool:
     here = con.execute("select current_database()").fetchone()[0]
     own = directory(published)
     return any(p.parent.parent != own for p in named_by(con, here))
-
-
-def _quoted_paths(sql: str) -> list[str]:
-    return [m.replace("''", "'") for m in re.findall(r"'((?:[^']|'')*\.parquet)'", sql)]
 
 
 def remove_unused(published: Path, keep: set[Path]) -> list[Path]:

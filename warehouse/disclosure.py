@@ -252,8 +252,9 @@ def status_columns(rules: dict) -> list[str]:
     return list(dict.fromkeys(cols))
 
 
-def _own_rows(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
-    """Per kpi view with an ``la_code``, the filter to the partnership's own local authority (``core.partnership``).
+def _by_la(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The kpi views with an ``la_code``: published for the partnership's own local authority only
+    (``core.partnership``).
 
     What leaves the team is the partnership's own figures. A kpi view also holds rows for other LAs (children who
     live elsewhere); those stay in ``kpi``, for the team, and are their own LA's partnership's to publish (a hub pools
@@ -263,12 +264,12 @@ def _own_rows(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         "select table_name from duckdb_columns() where database_name = current_database() and schema_name = 'kpi' "
         "and column_name = 'la_code'"
     ).fetchall()
-    return {v: "where la_code = (select la_code from core.partnership)" for (v,) in views}
+    return {v for (v,) in views}
 
 
 def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
     """Create ``published.<view>`` for every kpi view the spec names, in the current database: the partnership's own
-    LA's rows (:func:`_own_rows`), disclosure-controlled."""
+    LA's rows (:func:`_by_la`), disclosure-controlled."""
     spec = load_yaml(SPEC.read_text())
     views = {
         r[0]
@@ -283,12 +284,12 @@ def publish_views(con: duckdb.DuckDBPyConnection, threshold: int) -> None:
     all_rows: dict[str, list[dict[str, Any]]] = {}
     all_hidden: dict[str, list[set[str]]] = {}
     columns_of: dict[str, list[str]] = {}
-    own = _own_rows(con)
+    by_la = _by_la(con)
     for view, rules in spec.items():
+        own = "where la_code = (select la_code from core.partnership)" if view in by_la else ""
         # Rows are numbered so the suppression worked out in Python is applied in SQL, in one statement.
         con.execute(
-            f"create or replace temp table _rows_{view} as select row_number() over () as _i, * from kpi.{view} "
-            f"{own.get(view, '')}"
+            f"create or replace temp table _rows_{view} as select row_number() over () as _i, * from kpi.{view} {own}"
         )
         rel = con.sql(f"select * exclude (_i) from _rows_{view} order by _i")
         columns_of[view] = rel.columns

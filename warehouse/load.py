@@ -23,7 +23,7 @@ from expectations.extract_rules import ExtractProblem
 from expectations.sql import sql_literal
 from expectations.validate import Validation, failing_rows, gx_verdicts
 from partnership import progress
-from warehouse import audit, landing, loading, problems, ssda903_context, staging
+from warehouse import audit, landing, loading, problems, ssda903_context, staging, unchanged_rows
 from warehouse.landing import Extract, FeedError
 from warehouse.pseudonymise import install as install_pseudonym
 
@@ -89,22 +89,45 @@ def validate(
     as_of: dt.date,
     collection_year: int | None,
     context: ssda903_cross.Context | None = None,
+    unchanged: unchanged_rows.Unchanged | None = None,
 ) -> Validation:
     """Run every rule on ``table`` through GX and record every failing row; the two counts must agree. ``context``
-    holds what the SSDA903 rules across feeds and years read; a rule it cannot serve is recorded as skipped."""
+    holds what the SSDA903 rules across feeds and years read; a rule it cannot serve is recorded as skipped.
+
+    With ``unchanged`` (:mod:`warehouse.unchanged_rows`), a rule that reads only the row itself and is unchanged since
+    the feed's last extract runs, in SQL and in GX, on the rows not sent unchanged; the rows sent unchanged get the
+    problems it found in them then. The counts recorded for it are both together."""
     rules = contract.rules(as_of, collection_year, context=context)
+    carried = unchanged.carried(rules) if unchanged else []
+    batches = [(table, [r for r in rules if r not in carried]), (unchanged.changed if carried else table, carried)]
+    batches = [(t, rs) for t, rs in batches if rs]
     # shown to a person watching as one step: the failing rows of every rule in one query, then GX's verdicts
     with progress.step(f"validating {partner}/{contract.feed}", total=len(rules), unit="rules") as shown:
-        query = failing_rows(contract, rules, table, load_id=load_id, extract_id=extract_id, partner=partner)
+        copied = unchanged_rows.carry_problems(con, unchanged, carried, extract_id=extract_id, partner=partner)
+        query = " UNION ALL ".join(
+            failing_rows(contract, rs, t, load_id=load_id, extract_id=extract_id, partner=partner) for t, rs in batches
+        )
         withheld = tuple(c.name for c in contract.columns.values() if c.identifier or c.minimise)
-        counts = problems.quarantine(con, load_id, query, withheld)
-        outcomes = gx_verdicts(con, contract, table, rules, load_id=load_id, failing_by_rule=counts)
+        counts = problems.quarantine(con, load_id, query, withheld) if query else dict(copied)
+        found = {rule: n - copied.get(rule, 0) for rule, n in counts.items()}
+        outcomes = [
+            o for t, rs in batches for o in gx_verdicts(con, contract, t, rs, load_id=load_id, failing_by_rule=found)
+        ]
         shown.advance(len(rules))
     severity = {r.id: r.severity for r in rules}
     audit.record_validation_results(
         con,
         load_id,
-        [(o.rule_id, severity[o.rule_id], o.expectation, o.success, o.failing_rows) for o in outcomes]
+        [
+            (
+                o.rule_id,
+                severity[o.rule_id],
+                o.expectation,
+                o.success and not copied.get(o.rule_id),
+                o.failing_rows + copied.get(o.rule_id, 0),
+            )
+            for o in outcomes
+        ]  # fmt: skip
         + [(rule_id, sev, why, True, 0) for rule_id, sev, why in (context.skipped if context else [])],
     )
     quarantined, warned = problems.quarantined_and_warned(con, load_id)
@@ -220,6 +243,11 @@ def load_extract(
     # The pseudonym function before validation: the SSDA903 rules across feeds and years match the staged CHILD to
     # the pseudonymised rows of history, copied beside the staged extract before the transaction (GX reads them).
     install_pseudonym(con, pseudonym_key)
+    # Which rows the partner sent unchanged in the feed's last extract: what was found and made of them is reused.
+    unchanged = unchanged_rows.prepare(
+        con, contract, staged.table, load_id=load_id, pseudonym_key=pseudonym_key,
+        pseudonym_key_version=pseudonym_key_version,
+    )  # fmt: skip
     context = None
     if contract.collection_year:
         context = ssda903_context.prepare(
@@ -240,6 +268,7 @@ def load_extract(
             as_of=received_on,
             collection_year=year,
             context=context,
+            unchanged=unchanged,
         )
         received = staged.rows_staged + staged.malformed_lines
         warnings = extract_rules.check(
@@ -259,7 +288,12 @@ def load_extract(
             extract_id=extract.extract_id,
             as_of=extract.declared_period_end or received_on,
             max_withdrawn_share=limit,
+            known=unchanged.known,
         )
+        unchanged_rows.remember(
+            con, unchanged, checked.rules, contract_version=contract.version,
+            pseudonym_key_version=pseudonym_key_version, loaded=loading.LOADED,
+        )  # fmt: skip
         if received != loaded.rows_loaded + checked.quarantined_lines:
             raise AccountingError(
                 f"{received} rows received but {loaded.rows_loaded} loaded + {checked.quarantined_lines} quarantined",
@@ -281,6 +315,8 @@ def load_extract(
     finally:
         if context is not None:
             context.drop(con)
+        unchanged_rows.drop(con, load_id)
+        loading.drop_loaded(con)
         staging.drop(con, load_id)
     result = LoadResult(
         extract,

@@ -117,6 +117,9 @@ def hashed_text(columns: list[str], null_as: str) -> str:
 
 
 FEW = 10  # rows a snapshot may always withdraw (see load), unless it holds none
+# What a load leaves for its caller: the line, key and row hash of every row it loaded (a temporary table of the
+# loader's connection, replaced by the next load; :func:`drop_loaded`).
+LOADED = "loaded_rows"
 
 
 class SnapshotShrinks(Exception):
@@ -143,12 +146,13 @@ def load(
     extract_id: str,
     as_of: dt.date,
     max_withdrawn_share: float | None = None,
+    known: str | None = None,
 ) -> Loaded:
     """Load the rows of ``checked`` not quarantined for ``load_id`` into history, as described above (shown as the
     step "loading" to a person watching: :mod:`partnership.progress`)."""
     with progress.step(f"loading {contract.partner}/{contract.feed}", unit="rows") as shown:
         loaded = _load(con, contract, checked, load_id=load_id, extract_id=extract_id, as_of=as_of,
-                       max_withdrawn_share=max_withdrawn_share)  # fmt: skip
+                       max_withdrawn_share=max_withdrawn_share, known=known)  # fmt: skip
         shown.advance(loaded.rows_loaded)
     return loaded
 
@@ -162,12 +166,15 @@ def _load(
     extract_id: str,
     as_of: dt.date,
     max_withdrawn_share: float | None = None,
+    known: str | None = None,
 ) -> Loaded:
     """Load the rows of ``checked`` not quarantined for ``load_id`` into history, as described above.
 
     A snapshot that would withdraw more than ``max_withdrawn_share`` of the feed's current rows (a file cut short or
-    holding only its header) raises SnapshotShrinks before anything is changed. Runs inside the caller's
-    transaction."""
+    holding only its header) raises SnapshotShrinks before anything is changed. ``known`` (``_line, _key,
+    _row_hash``) gives the key and row hash of lines whose row was loaded before unchanged
+    (:mod:`warehouse.unchanged_rows`): they are looked up, not computed. Leaves :data:`LOADED`. Runs inside the
+    caller's transaction."""
     table = ensure_table(con, contract)
     stored = stored_columns(contract)
     names = [n for n, _, _ in stored]
@@ -176,10 +183,11 @@ def _load(
     ours = f"(date '{as_of.isoformat()}', {load_id})"
     older_than_ours = f"(h._as_of, h._loaded_by) < {ours}"
 
-    def arriving(lines: str = "") -> str:
-        """The rows to load (every row not quarantined, or only those whose ``_line`` is in ``lines``), stored as
-        history stores them, with their key's and values' hashes. The filter comes before the row is computed."""
-        only = f" and _line in ({lines})" if lines else ""
+    def arriving(lines: str = "", but: str = "") -> str:
+        """The rows to load (every row not quarantined, or only those whose ``_line`` is in ``lines``, or not in
+        ``but``), stored as history stores them, with their key's and values' hashes. The filter comes before the
+        row is computed."""
+        only = (f" and _line in ({lines})" if lines else "") + (f" and _line not in ({but})" if but else "")
         return f"""select *, {key_expr} as _key, {hash_expr} as _row_hash from (
                     select _line, {", ".join(f'{e} as "{n}"' for n, _, e in stored)} from {checked}
                     where _line not in (select line from quarantine.row_problems
@@ -193,6 +201,10 @@ def _load(
         # holding the arriving rows first was a third of the feed's load time).
         insert = f"insert into {table} select {columns}, {lineage}, null from ({arriving()}) i"
         added = con.execute(insert).fetchone()[0]
+        con.execute(
+            f"create or replace temp table {LOADED} as select _line, _key, _row_hash from {table} "
+            f"where _loaded_by = {load_id}"
+        )
         return Loaded(rows_loaded=added, versions_added=added, versions_replaced=0)
     # Stale: a newer version of the key is already current, or (snapshot) a newer snapshot was already loaded.
     newer_snapshot = False
@@ -208,25 +220,31 @@ def _load(
     # the hashes are kept: the rows themselves are computed again below for the few that are inserted. Holding
     # every arriving row here, each current key's hashes gathered in a list, ran out of memory at national size
     # under the default cap (a second snapshot of interventions; measured: bench/NOTES.md).
+    hashes = f"select _line, _key, _row_hash from ({arriving()})"
+    if known:  # looked up: every line of it not quarantined; computed: the rest
+        hashes = f"""select _line, _key, _row_hash from {known} where _line not in (
+                         select line from quarantine.row_problems
+                         where load_id = {load_id} and severity = 'error' and line is not null)
+                     union all select _line, _key, _row_hash from ({arriving(but=f"select _line from {known}")})"""
     matched = "filter (where h._key is not null)"  # (NULL, NULL) < (a, b) is false, not NULL: rows compare NULLs
     con.execute(
-        f"""create or replace temp table incoming as
+        f"""create or replace temp table {LOADED} as
             select a._line, a._key, a._row_hash,
                    {str(newer_snapshot).lower()} or coalesce(bool_or(not ({older_than_ours})) {matched}, false)
                        as _stale,
                    coalesce(bool_or(h._row_hash = a._row_hash) {matched}, false) as _unchanged
-            from (select _line, _key, _row_hash from ({arriving()})) a
+            from ({hashes}) a
             left join {table} h on h._key = a._key and h._replaced_by is null
             group by a._line, a._key, a._row_hash"""
     )
     rows_loaded, new_rows, stale_rows = con.execute(
         "select count(*), count(*) filter (where not _stale and not _unchanged), count(*) filter (where _stale) "
-        "from incoming"
+        f"from {LOADED}"
     ).fetchone()
     withdraws = contract.kind == "snapshot" and not newer_snapshot
     if withdraws and max_withdrawn_share is not None:
         current, withdrawing, sent = con.execute(
-            f"""select count(*), count(*) filter (where h._key not in (select _key from incoming)),
+            f"""select count(*), count(*) filter (where h._key not in (select _key from {LOADED})),
                        (select count(*) from {checked})
                 from {table} h where h._replaced_by is null and {older_than_ours}"""
         ).fetchone()
@@ -234,28 +252,31 @@ def _load(
         # withdrawn hold nothing back, unless the snapshot sent no row at all (rows sent and quarantined were sent:
         # the file was not cut short, its rows were wrong, and the partner hears about them).
         if current and withdrawing > max_withdrawn_share * current and (withdrawing > FEW or not sent):
-            con.execute("drop table incoming")
             raise SnapshotShrinks(withdrawing, current)
     changed = con.execute(
-        f"""update {table} h set _replaced_by = {load_id} from incoming i
+        f"""update {table} h set _replaced_by = {load_id} from {LOADED} i
             where h._key = i._key and h._replaced_by is null and not i._stale and h._row_hash <> i._row_hash"""
     ).fetchone()[0]
     withdrawn = 0
     if withdraws:
         withdrawn = con.execute(
             f"""update {table} h set _replaced_by = {load_id}
-                where h._replaced_by is null and {older_than_ours} and h._key not in (select _key from incoming)"""
+                where h._replaced_by is null and {older_than_ours} and h._key not in (select _key from {LOADED})"""
         ).fetchone()[0]
     # Each insert reads the whole staged extract to find its lines, so one with no lines is not run (on a normal
     # night no row is stale, and a read of a national-size snapshot is not free; measured: bench/NOTES.md).
     added = 0
     if new_rows:
-        new_lines = "select _line from incoming where not _stale and not _unchanged"
+        new_lines = f"select _line from {LOADED} where not _stale and not _unchanged"
         added = con.execute(
             f"insert into {table} select {columns}, {lineage}, null from ({arriving(new_lines)}) i"
         ).fetchone()[0]
     if stale_rows:  # kept for lineage, never current: what a late, older extract said
-        stale_lines = "select _line from incoming where _stale"
+        stale_lines = f"select _line from {LOADED} where _stale"
         con.execute(f"insert into {table} select {columns}, {lineage}, {load_id} from ({arriving(stale_lines)}) i")
-    con.execute("drop table incoming")
     return Loaded(rows_loaded=rows_loaded, versions_added=added, versions_replaced=changed + withdrawn)
+
+
+def drop_loaded(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop :data:`LOADED`: it holds a line, key and hash for every row of the last load."""
+    con.execute(f"drop table if exists {LOADED}")

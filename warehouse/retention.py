@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from expectations.contract import all_contracts
-from warehouse import audit
+from warehouse import audit, unchanged_rows
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,7 @@ def apply(
                 con.execute(f"delete from history.{feed} where {date_col} < ?", [cutoff])
             if ids:
                 con.execute("delete from quarantine.row_problems where extract_id in (select unnest(?))", [ids])
+                unchanged_rows.forget(con, feed, extracts=ids)  # what is remembered of a deleted extract goes too
                 con.execute(
                     "update landing.extracts set deleted_at = ? where extract_id in (select unnest(?))",
                     [dt.datetime.now(dt.UTC), ids],

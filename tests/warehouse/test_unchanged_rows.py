@@ -1,0 +1,203 @@
+"""Unchanged rows: the next night checks and pseudonymises only what the partner changed, and ends exactly where
+checking every row again ends: the same rows loaded and quarantined, the same problems on the same lines, the same
+history."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+from pathlib import Path
+
+import pytest
+
+from expectations.contract import Rule, get_contract
+from sandbox.generate import DEFECTS, generate
+from tests.helpers import load_rows
+from warehouse import load as load_path
+from warehouse import pseudonymise, unchanged_rows
+
+
+def _feeds(root: Path) -> list[Path]:
+    """The generated extracts, Episodes first (the other children's social care feeds take its collection year)."""
+    return sorted(root.glob("*/*.csv"), key=lambda p: (p.stem != "cic_episodes", p.stem))
+
+
+def _next_night(first: Path, to: Path, seed: int) -> None:
+    """The same extracts a night later: every 20th row gone, every 15th changed (one value taken from another row),
+    a row sent twice, and the rows in another order. A line that is malformed stays as it was sent."""
+    rng = random.Random(seed)
+    for path in _feeds(first):
+        out = to / path.relative_to(first)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(path, newline="") as f:
+                header, *rows = list(csv.reader(f))
+        except (UnicodeDecodeError, csv.Error, ValueError):  # a file too broken to read is sent again as it was
+            out.write_bytes(path.read_bytes())
+            continue
+        key = set(get_contract(path.stem).key)
+        free = [i for i, c in enumerate(header) if c not in key] or list(range(len(header)))
+        kept = [list(r) for i, r in enumerate(rows) if i % 20 != 7]
+        for i, row in enumerate(kept):
+            other = rng.choice(rows)
+            if i % 15 == 3 and len(row) == len(header) == len(other):
+                column = rng.choice(free)
+                row[column] = other[column]
+        if kept:
+            kept.append(list(kept[len(kept) // 2]))
+        rng.shuffle(kept)
+        with open(out, "w", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(header)
+            w.writerows(kept)
+
+
+def _night(pipeline, root: Path) -> dict[str, object]:  # noqa: ANN001
+    return {p.stem: pipeline.load(pipeline.land_file(p.stem, p)) for p in _feeds(root)}
+
+
+def _what_was_found(pipeline, results: dict) -> dict[str, tuple]:  # noqa: ANN001
+    """Per feed: the counts, every problem on its line, GX's verdict per rule, and the feed's history."""
+    con = pipeline.con
+    out = {}
+    for feed, r in results.items():
+        problems = con.execute(
+            "select line, rule_id, rule_kind, severity, column_name, value, message, fix from quarantine.row_problems "
+            "where load_id = ? order by all",
+            [r.load_id],
+        ).fetchall()
+        verdicts = con.execute(
+            "select rule_id, severity, gx_success, failing_rows from audit.validation_results where load_id = ? "
+            "order by all",
+            [r.load_id],
+        ).fetchall()
+        exists = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'history' and table_name = ?", [feed]
+        ).fetchone()[0]
+        history = con.execute(f"select * from history.{feed} order by all").fetchall() if exists else None
+        counts = (r.status, r.rows_received, r.rows_loaded, r.rows_quarantined, r.rows_with_warnings,
+                  r.versions_added, r.versions_replaced)  # fmt: skip
+        out[feed] = (counts, problems, verdicts, history)
+    return out
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many identifiers the loader pseudonymises (the keyed hash is counted as it is computed)."""
+    calls = [0]
+    install = pseudonymise.install
+
+    def counting_install(con, key: str) -> None:  # noqa: ANN001
+        install(con, key)
+        real = pseudonymise.pseudonym
+
+        def keyed_hash(message: str) -> str:
+            calls[0] += 1
+            namespace, value = message.split(":", 1)
+            return real(key, namespace, value)
+
+        con.remove_function(pseudonymise.KEYED_HASH)
+        con.create_function(pseudonymise.KEYED_HASH, keyed_hash, ["VARCHAR"], "VARCHAR", side_effects=False)
+
+    monkeypatch.setattr(load_path, "install_pseudonym", counting_install)
+    return calls
+
+
+def test_the_next_night_ends_as_checking_every_row_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hashed: list[int]
+) -> None:
+    from flows.steps import Pipeline
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    generate(first, seed=11, children=300, defects=list(DEFECTS))
+    _next_night(first, second, seed=5)
+    checked_on: list[tuple[str, tuple[str, ...]]] = []
+    gx = load_path.gx_verdicts
+
+    def recording_gx(con, contract, table, rules, **kw):  # noqa: ANN001, ANN003, ANN202
+        checked_on.append((table, tuple(r.id for r in rules)))
+        return gx(con, contract, table, rules, **kw)
+
+    monkeypatch.setattr(load_path, "gx_verdicts", recording_gx)
+    found, pseudonymised = {}, {}
+    for way in ("remembering", "forgetting"):
+        monkeypatch.setenv("YOS_DATA_DIR", str(tmp_path / way))
+        with Pipeline() as p:
+            _night(p, first)
+            if way == "forgetting":
+                for feed in {f.stem for f in _feeds(first)}:
+                    unchanged_rows.forget(p.con, feed)
+            hashed[0], checked_on[:] = 0, []
+            found[way] = _what_was_found(p, _night(p, second))
+            pseudonymised[way] = hashed[0]
+            if way == "remembering":
+                carried = [(t, ids) for t, ids in checked_on if ".changed_" in t]
+                remembered = p.con.execute("select count(*) from landing.row_digests").fetchone()[0]
+
+    assert found["remembering"].keys() == found["forgetting"].keys()
+    for feed, every_row in found["forgetting"].items():
+        assert found["remembering"][feed] == every_row, feed
+    quarantined = sum(counts[3] for counts, *_ in found["forgetting"].values())
+    assert quarantined > 20  # the defects, and what the changes broke, are there to be found again
+    # the rules that read only the row ran on the changed rows of every feed; the key's uniqueness on every row
+    assert len(carried) >= 10
+    assert all(not any(i.endswith("key.unique") for i in ids) for _, ids in carried)
+    assert remembered > 1000
+    # an unchanged row's pseudonyms are looked up: a small fraction of the identifiers are hashed again
+    assert 0 < pseudonymised["remembering"] < pseudonymised["forgetting"] / 4
+
+
+def test_a_row_sent_again_unchanged_gets_its_problems_again_on_its_new_line(pipeline, tmp_path: Path) -> None:
+    rows = [{"outcome_id": "A"}, {"outcome_id": "B", "sex": "X"}, {"outcome_id": "C", "offence_code": "bad"}]
+    load_rows(pipeline, tmp_path, "police_outcomes", rows, "one.csv")
+    again = load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "D"}, *reversed(rows)], "two.csv")
+    problems = pipeline.con.execute(
+        "select line, rule_id, value from quarantine.row_problems where load_id = ? order by line", [again.load_id]
+    ).fetchall()
+    assert problems == [(3, "police_outcomes.offence_code.format", "bad"), (4, "police_outcomes.sex.codes", "X")]
+    verdicts = dict(
+        pipeline.con.execute(
+            "select rule_id, failing_rows from audit.validation_results where load_id = ? and failing_rows > 0",
+            [again.load_id],
+        ).fetchall()
+    )
+    assert verdicts == {"police_outcomes.offence_code.format": 1, "police_outcomes.sex.codes": 1}
+    # the format error quarantines its row again; the sex code is a warning, and its row loads with it
+    assert (again.rows_received, again.rows_loaded, again.rows_quarantined, again.rows_with_warnings) == (4, 3, 1, 1)
+
+
+def test_what_is_remembered_is_copied_until_the_contract_version_changes(pipeline, tmp_path: Path) -> None:
+    con = pipeline.con
+    load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "A"}, {"outcome_id": "B"}], "one.csv")
+    assert con.execute("select count(*) from landing.row_digests where feed = 'police_outcomes'").fetchone()[0] == 2
+    # a problem remembered for every row (as if the rule had found it last night) is copied, not found again
+    con.execute(
+        """insert into landing.row_digest_problems select feed, digest, 'police_outcomes.sex.codes', 'codes',
+           'warning', 'sex', 'remembered', 'm', 'f' from landing.row_digests"""
+    )
+    two = load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "B"}, {"outcome_id": "A"}], "two.csv")
+    copied = "select line, value from quarantine.row_problems where load_id = ? order by line"
+    assert con.execute(copied, [two.load_id]).fetchall() == [(2, "remembered"), (3, "remembered")]
+    # under another contract version nothing remembered is trusted: every row is checked again
+    con.execute("update landing.row_digest_feeds set contract_version = contract_version - 1")
+    rows = [{"outcome_id": "A"}, {"outcome_id": "B"}, {"outcome_id": "C"}]
+    three = load_rows(pipeline, tmp_path, "police_outcomes", rows, "three.csv")
+    assert con.execute(copied, [three.load_id]).fetchall() == []
+    assert con.execute("select count(*) from landing.row_digest_problems").fetchone()[0] == 0
+    assert con.execute("select count(*) from landing.row_digests").fetchone()[0] == 3
+
+
+def test_only_rules_reading_the_row_alone_are_remembered() -> None:
+    contract = get_contract("police_outcomes")
+    rules = {r.kind: r for r in contract.rules(dt.date(2026, 4, 20))}
+    assert unchanged_rows.reads_only_the_row(rules["codes"])
+    assert unchanged_rows.reads_only_the_row(rules["cross"])
+    assert not unchanged_rows.reads_only_the_row(rules["unique"])
+    windowed = Rule("f", "r", "ssda903", ("CHILD",), "error", "TRUE QUALIFY lag(x) OVER (PARTITION BY CHILD) = 1",
+                    "m", "f")  # fmt: skip
+    assert not unchanged_rows.reads_only_the_row(windowed)
+    # a date not in the future is checked against the day received: another day, another rule
+    later = {r.kind: r for r in contract.rules(dt.date(2026, 4, 21))}
+    assert unchanged_rows.fingerprint(later["not_future"]) != unchanged_rows.fingerprint(rules["not_future"])
+    assert unchanged_rows.fingerprint(later["codes"]) == unchanged_rows.fingerprint(rules["codes"])

@@ -2,7 +2,10 @@
 is staged, validated and loaded again, one at a time, in a fresh loader, through the same path as ``yos run
 nightly`` (``warehouse.load.load_extract``), with each step timed:
 
-    python bench/feeds.py [--work bench/out] [--pseudonym-cost] [FEED ...]
+    python bench/feeds.py [--work bench/out] [--pseudonym-cost] [--next-night] [FEED ...]
+
+``--next-night`` loads each feed's first-night extract untimed, then times the extract the bench's next night (d)
+landed for it, as the next night loads it (what is remembered of the first: :mod:`warehouse.unchanged_rows`).
 
 Validation is split into GX's suite (its import included, on the first feed) and the rules' own SQL, which finds
 the failing rows. ``--pseudonym-cost`` also times, on each staged extract, computing the stored rows with their
@@ -33,7 +36,7 @@ from warehouse.landing import Extract  # noqa: E402
 from warehouse.pseudonymise import install  # noqa: E402
 
 SPENT: dict[str, float] = {}
-STEPS = ("total", "stage", "validate", "GX", "rules' SQL", "load")
+STEPS = ("total", "stage", "unchanged", "validate", "GX", "rules' SQL", "load", "remember")
 KEY = "k" * 32  # a pseudonym key for the fresh loader; the cost does not depend on it
 
 
@@ -56,13 +59,17 @@ def timed(module: object, name: str, label: str) -> None:
     setattr(module, name, wrapper)
 
 
-def first_night(data: Path) -> list[Extract]:
-    """The extracts of the bench's first night (c): the first load of each feed, in the order they were loaded."""
+def night(data: Path, n: int) -> list[Extract]:
+    """The extracts of the bench's ``n``-th night that landed one for their feed (1: the first night (c), 2: the next
+    night (d)): the ``n``-th loaded extract of each feed, in the order they were loaded."""
     con = duckdb.connect(str(data / "warehouse" / "loader.duckdb"), read_only=True)
     rows = con.execute(
         """select e.extract_id, e.feed, e.partner, e.sha256, e.bytes, e.source, e.received_at
-           from landing.extracts e join audit.loads l using (extract_id)
-           where l.load_id = (select min(load_id) from audit.loads f where f.feed = l.feed) order by l.load_id"""
+           from landing.extracts e join (
+               select extract_id, load_id, row_number() over (partition by feed order by load_id) as night
+               from audit.loads where status = 'loaded') l using (extract_id)
+           where l.night = ? order by l.load_id""",
+        [n],
     ).fetchall()
     con.close()
     return [
@@ -106,8 +113,11 @@ def main() -> None:
     parser.add_argument("feeds", nargs="*", help="only these feeds (default: every feed)")
     parser.add_argument("--work", type=Path, default=HERE / "out", help="the bench run's --work (default bench/out)")
     parser.add_argument("--pseudonym-cost", action="store_true")
+    parser.add_argument("--next-night", action="store_true", help="time the next night's extracts (see above)")
     opts = parser.parse_args()
     timed(path.staging, "stage", "stage")
+    timed(path.unchanged_rows, "prepare", "unchanged")
+    timed(path.unchanged_rows, "remember", "remember")
     timed(path, "validate", "validate")
     timed(validation, "run_suite", "GX")
     timed(path.loading, "load", "load")
@@ -115,7 +125,12 @@ def main() -> None:
     totals: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as scratch:
         con = connect_loader(Path(scratch) / "loader.duckdb")
-        for extract in first_night(opts.work / "data"):
+        data = opts.work / "data"
+        before = night(data, 1) if opts.next_night else []
+        for extract in before:
+            if not opts.feeds or extract.feed in opts.feeds:
+                path.load_extract(con, extract, pseudonym_key=KEY, pseudonym_key_version=1, logger=log)
+        for extract in night(data, 2 if opts.next_night else 1):
             if opts.feeds and extract.feed not in opts.feeds:
                 continue
             SPENT.clear()

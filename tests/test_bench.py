@@ -57,7 +57,14 @@ def test_the_bench_runs_and_writes_its_results(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, str(ROOT / "bench" / "feeds.py"), "--work", str(tmp_path / "work"),
                         "--pseudonym-cost"], capture_output=True, text=True, timeout=600)  # fmt: skip
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    step = r"total +[\d.]+  stage +[\d.]+  validate +[\d.]+  GX +[\d.]+  rules' SQL +[\d.]+  load +[\d.]+"
+    step = (r"total +[\d.]+  stage +[\d.]+  unchanged +[\d.]+  validate +[\d.]+  GX +[\d.]+  rules' SQL +[\d.]+  "
+            r"load +[\d.]+  remember +[\d.]+")  # fmt: skip
     timed = {m.group(1) for m in re.finditer(rf"^(\w+) +{step}$", r.stdout, re.M)}
     assert timed == set(all_contracts()) | {"all"}, r.stdout
     assert len(re.findall(r"^  stored rows: as sent [\d./]+ s, pseudonymised", r.stdout, re.M)) == len(all_contracts())
+    # and the next night's extracts, loaded after the first night's as the next night loads them
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "feeds.py"), "--work", str(tmp_path / "work"),
+                        "--next-night"], capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    timed = {m.group(1) for m in re.finditer(rf"^(\w+) +{step}$", r.stdout, re.M)}
+    assert {"yos_interventions", "all"} <= timed < set(all_contracts()) | {"all"}, r.stdout

@@ -101,14 +101,15 @@ def validate(
     carried = unchanged.carried(rules) if unchanged else []
     batches = [(table, [r for r in rules if r not in carried]), (unchanged.changed if carried else table, carried)]
     batches = [(t, rs) for t, rs in batches if rs]
-    # shown to a person watching as one step: the failing rows of every rule in one query, then GX's verdicts
+    # shown to a person watching as one step: the failing rows of every rule, then GX's verdicts
     with progress.step(f"validating {partner}/{contract.feed}", total=len(rules), unit="rules") as shown:
         copied = unchanged_rows.carry_problems(con, unchanged, carried, extract_id=extract_id, partner=partner)
-        query = " UNION ALL ".join(
-            failing_rows(contract, rs, t, load_id=load_id, extract_id=extract_id, partner=partner) for t, rs in batches
-        )
+        queries = [
+            q for t, rs in batches
+            for q in failing_rows(contract, rs, t, load_id=load_id, extract_id=extract_id, partner=partner)
+        ]  # fmt: skip
         withheld = tuple(c.name for c in contract.columns.values() if c.identifier or c.minimise)
-        counts = problems.quarantine(con, load_id, query, withheld) if query else dict(copied)
+        counts = problems.quarantine(con, load_id, queries, withheld)
         found = {rule: n - copied.get(rule, 0) for rule, n in counts.items()}
         outcomes = [
             o for t, rs in batches for o in gx_verdicts(con, contract, t, rs, load_id=load_id, failing_by_rule=found)

@@ -115,18 +115,19 @@ def minimised_value(withheld: list[str] | tuple[str, ...]) -> str:
 
 
 def quarantine(
-    con: duckdb.DuckDBPyConnection, load_id: int, failing_rows: str, withheld: tuple[str, ...] = ()
+    con: duckdb.DuckDBPyConnection, load_id: int, failing_rows: list[str], withheld: tuple[str, ...] = ()
 ) -> dict[str, int]:
-    """Record the rows the query ``failing_rows`` finds (in ``quarantine.row_problems``' columns), without the
+    """Record the rows each query of ``failing_rows`` finds (in ``quarantine.row_problems``' columns), without the
     values of the columns ``withheld`` (identifiers, dates of birth, postcodes: what loading minimises); returns
     every problem of load ``load_id`` counted by rule.
 
     The warehouse does not need such a value: the partner's alert re-reads its own rows from the landed file, and
     the rule, column, line, message and fix say what is wrong."""
-    con.execute(
-        f"insert into quarantine.row_problems select * replace ({minimised_value(withheld)} as value) from "
-        f"((select * from quarantine.row_problems limit 0) union all ({failing_rows}))"
-    )
+    for query in failing_rows:
+        con.execute(
+            f"insert into quarantine.row_problems select * replace ({minimised_value(withheld)} as value) from "
+            f"((select * from quarantine.row_problems limit 0) union all ({query}))"
+        )
     return dict(
         con.execute(
             "select rule_id, count(*) from quarantine.row_problems where load_id = ? group by rule_id", [load_id]

@@ -201,3 +201,14 @@ def test_only_rules_reading_the_row_alone_are_remembered() -> None:
     later = {r.kind: r for r in contract.rules(dt.date(2026, 4, 21))}
     assert unchanged_rows.fingerprint(later["not_future"]) != unchanged_rows.fingerprint(rules["not_future"])
     assert unchanged_rows.fingerprint(later["codes"]) == unchanged_rows.fingerprint(rules["codes"])
+
+
+def test_a_row_holding_the_separator_is_never_remembered(pipeline, tmp_path: Path) -> None:
+    rows = [{"outcome_id": "A"}, {"outcome_id": "B", "offence_code": "AB\x1fC"}]
+    load_rows(pipeline, tmp_path, "police_outcomes", rows, "one.csv")
+    assert pipeline.con.execute("select count(*) from landing.row_digests").fetchone()[0] == 1
+    again = load_rows(pipeline, tmp_path, "police_outcomes", list(reversed(rows)), "two.csv")
+    problems = pipeline.con.execute(
+        "select line, rule_id from quarantine.row_problems where load_id = ?", [again.load_id]
+    ).fetchall()
+    assert problems == [(2, "police_outcomes.offence_code.format")]

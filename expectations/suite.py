@@ -124,8 +124,11 @@ class GxOutcome:
     failing_rows: int
 
 
-def run_suite(con: duckdb.DuckDBPyConnection, table: str, rules: list[Rule], suite_name: str) -> list[GxOutcome]:
-    """Validate ``table`` (``schema.name``) against a suite of ``rules`` with GX; one outcome per rule."""
+def run_suite(
+    con: duckdb.DuckDBPyConnection, batches: list[tuple[str, list[Rule]]], suite_name: str
+) -> list[GxOutcome]:
+    """Validate each table of ``batches`` (``[database.]schema.name``) against a suite of its rules with GX, in one GX
+    context (making one costs a noticeable part of a small extract's validation); one outcome per rule."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("TQDM_DISABLE", "1")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -137,46 +140,57 @@ def run_suite(con: duckdb.DuckDBPyConnection, table: str, rules: list[Rule], sui
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 
     _patch_gx()
-    *catalog, schema, name = table.split(".")  # [database.]schema.table
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    sources: dict[str, Any] = {}  # one per database the tables live in
 
-    def new_cursor() -> ConnectionWrapper:
-        cursor = con.cursor()
-        if catalog:  # an attached database (the loader's in-memory scratch): GX names only schema and table
-            cursor.execute(f"use {catalog[0]}")
-        return ConnectionWrapper(cursor)
+    def source_for(catalog: str) -> Any:
+        if catalog not in sources:
 
-    source = context.data_sources.add_sql(
-        "warehouse", connection_string="duckdb:///:memory:", kwargs={"creator": new_cursor}
-    )
+            def new_cursor() -> ConnectionWrapper:
+                cursor = con.cursor()
+                if catalog:  # an attached database (the loader's in-memory scratch): GX names only schema and table
+                    cursor.execute(f"use {catalog}")
+                return ConnectionWrapper(cursor)
+
+            sources[catalog] = context.data_sources.add_sql(
+                f"warehouse{len(sources)}", connection_string="duckdb:///:memory:", kwargs={"creator": new_cursor}
+            )
+        return sources[catalog]
+
+    outcomes = []
     try:
-        with warnings.catch_warnings():  # GX 1.24 deprecates schema_name but offers no other way for a table asset
-            warnings.simplefilter("ignore", DeprecationWarning)
-            asset = source.add_table_asset(name, table_name=name, schema_name=schema)
-        batch = asset.add_batch_definition_whole_table("extract").get_batch()
-        # The suite is built whole and validated directly: adding expectations one by one to a stored suite
-        # re-serialises the suite on every add, and storing the suite and its results is work nobody reads (the
-        # outcomes are kept in audit.validation_results).
-        suite = gx.ExpectationSuite(name=suite_name, expectations=[expectation_for(r) for r in rules])
-        result = batch.validate(suite, result_format=RESULT_FORMAT)
-        outcomes = []
-        for r in result.results:
-            cfg = r.expectation_config
-            failing = r.result.get("unexpected_count")
-            if failing is None:
-                failing = r.result.get("observed_value") or 0
-            # exception_info is either one {raised_exception, exception_message} or one such per failed metric
-            info = r.exception_info or {}
-            errors = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
-            for error in errors:
-                if error.get("raised_exception"):
-                    raise RuntimeError(f"GX could not evaluate {cfg.meta['rule_id']}: {error.get('exception_message')}")
-            outcomes.append(GxOutcome(cfg.meta["rule_id"], cfg.type, bool(r.success), int(failing)))
+        for n, (table, rules) in enumerate(batches):
+            *catalog, schema, name = table.split(".")  # [database.]schema.table
+            source = source_for(catalog[0] if catalog else "")
+            with warnings.catch_warnings():  # GX 1.24 deprecates schema_name but offers no other way for a table asset
+                warnings.simplefilter("ignore", DeprecationWarning)
+                asset = source.add_table_asset(f"{name}_{n}", table_name=name, schema_name=schema)
+            batch = asset.add_batch_definition_whole_table("extract").get_batch()
+            # The suite is built whole and validated directly: adding expectations one by one to a stored suite
+            # re-serialises the suite on every add, and storing the suite and its results is work nobody reads (the
+            # outcomes are kept in audit.validation_results).
+            suite = gx.ExpectationSuite(name=f"{suite_name}_{n}", expectations=[expectation_for(r) for r in rules])
+            result = batch.validate(suite, result_format=RESULT_FORMAT)
+            for r in result.results:
+                cfg = r.expectation_config
+                failing = r.result.get("unexpected_count")
+                if failing is None:
+                    failing = r.result.get("observed_value") or 0
+                # exception_info is either one {raised_exception, exception_message} or one such per failed metric
+                info = r.exception_info or {}
+                errors = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+                for error in errors:
+                    if error.get("raised_exception"):
+                        raise RuntimeError(
+                            f"GX could not evaluate {cfg.meta['rule_id']}: {error.get('exception_message')}"
+                        )
+                outcomes.append(GxOutcome(cfg.meta["rule_id"], cfg.type, bool(r.success), int(failing)))
         return outcomes
     finally:
-        # End GX's persisted connection (its open transaction would block CHECKPOINT), then its pool.
-        engine = source.get_execution_engine()
-        if engine._connection is not None:
-            engine._connection.close()
-        engine.close()
+        # End GX's persisted connections (an open transaction would block CHECKPOINT), then their pools.
+        for source in sources.values():
+            engine = source.get_execution_engine()
+            if engine._connection is not None:
+                engine._connection.close()
+            engine.close()

@@ -78,15 +78,14 @@ def failing_rows(contract: Contract, rules: list[Rule], table: str, *, load_id: 
 def gx_verdicts(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
-    table: str,
-    rules: list[Rule],
+    batches: list[tuple[str, list[Rule]]],
     *,
     load_id: int,
     failing_by_rule: dict[str, int],
 ) -> list[GxOutcome]:
-    """Run ``rules`` on ``table`` through GX; its count of failing rows for each rule must be the count the rule's
-    own SQL found (``failing_by_rule``), or this raises :class:`ValidationMismatch`."""
-    outcomes = run_suite(con, table, rules, suite_name=f"{contract.feed}_v{contract.version}_load{load_id}")
+    """Run each table's rules of ``batches`` through GX; its count of failing rows for each rule must be the count
+    the rule's own SQL found on that table (``failing_by_rule``), or this raises :class:`ValidationMismatch`."""
+    outcomes = run_suite(con, batches, suite_name=f"{contract.feed}_v{contract.version}_load{load_id}")
     for o in outcomes:
         mine = failing_by_rule.get(o.rule_id, 0)
         if o.failing_rows != mine:

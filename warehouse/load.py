@@ -111,9 +111,7 @@ def validate(
         withheld = tuple(c.name for c in contract.columns.values() if c.identifier or c.minimise)
         counts = problems.quarantine(con, load_id, queries, withheld)
         found = {rule: n - copied.get(rule, 0) for rule, n in counts.items()}
-        outcomes = [
-            o for t, rs in batches for o in gx_verdicts(con, contract, t, rs, load_id=load_id, failing_by_rule=found)
-        ]
+        outcomes = gx_verdicts(con, contract, batches, load_id=load_id, failing_by_rule=found)
         shown.advance(len(rules))
     severity = {r.id: r.severity for r in rules}
     audit.record_validation_results(

@@ -36,7 +36,7 @@ def test_gx_counts_every_failing_row_beyond_its_own_limits() -> None:
         for r in c.rules(dt.date(2025, 1, 1))
         if r.id in ("police_outcomes.sex.codes", "police_outcomes.force_person_id.format")
     ]
-    outcomes = {o.rule_id: o for o in run_suite(con, "staging.t", rules, "t")}
+    outcomes = {o.rule_id: o for o in run_suite(con, [("staging.t", rules)], "t")}
     # 500 and 715 failing rows: far past GX's 20-id and 200-value truncation
     assert outcomes["police_outcomes.sex.codes"].failing_rows == 500
     assert outcomes["police_outcomes.force_person_id.format"].failing_rows == 715
@@ -80,7 +80,7 @@ def test_a_rule_gx_checks_by_query_is_counted_in_one_query_not_fetched_too() -> 
 
     event.listen(Engine, "before_cursor_execute", seen)
     try:
-        outcomes = {o.rule_id: o for o in run_suite(con, "staging.t", rules, "t")}
+        outcomes = {o.rule_id: o for o in run_suite(con, [("staging.t", rules)], "t")}
     finally:
         event.remove(Engine, "before_cursor_execute", seen)
     for rule in rules:
@@ -99,7 +99,7 @@ def test_gx_leaves_no_transaction_open_on_the_loader_connection() -> None:
     con = duckdb.connect()
     con.execute("""create schema staging; create table staging.t as select 2 as _line, 'M' as "sex__raw" """)
     rules = [r for r in get_contract("police_outcomes").rules(dt.date(2025, 1, 1)) if r.id.endswith("sex.codes")]
-    run_suite(con, "staging.t", rules, "t")
+    run_suite(con, [("staging.t", rules)], "t")
     con.execute("checkpoint")  # fails if a GX cursor still holds a transaction
     con.execute("create table staging.u as select 1")
 
@@ -114,7 +114,7 @@ def test_gx_validates_a_table_in_the_loaders_in_memory_scratch_database() -> Non
              case when range % 4 = 0 then '9' else '1' end as "SEX__raw" from range(400)"""
     )
     rule = next(r for r in get_contract("cic_header").rules(dt.date(2024, 1, 1), 2023) if r.id == "903-101")
-    (outcome,) = run_suite(con, "scratch.main.t", [rule], "t")
+    (outcome,) = run_suite(con, [("scratch.main.t", [rule])], "t")
     assert outcome.failing_rows == 100
     assert con.execute(f"select count(*) from scratch.main.t where {rule.fails_when}").fetchone()[0] == 100
 
@@ -124,4 +124,4 @@ def test_a_rule_gx_cannot_evaluate_is_an_error_not_zero_failures() -> None:
     con.execute("""create schema staging; create table staging.t as select 2 as _line, 'M' as "other__raw" """)
     rules = [r for r in get_contract("police_outcomes").rules(dt.date(2025, 1, 1)) if r.id.endswith("sex.codes")]
     with pytest.raises(RuntimeError, match="GX could not evaluate police_outcomes.sex.codes"):
-        run_suite(con, "staging.t", rules, "t")
+        run_suite(con, [("staging.t", rules)], "t")

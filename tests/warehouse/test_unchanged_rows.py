@@ -115,9 +115,9 @@ def test_the_next_night_ends_as_checking_every_row_ends(
     checked_on: list[tuple[str, tuple[str, ...]]] = []
     gx = load_path.gx_verdicts
 
-    def recording_gx(con, contract, table, rules, **kw):  # noqa: ANN001, ANN003, ANN202
-        checked_on.append((table, tuple(r.id for r in rules)))
-        return gx(con, contract, table, rules, **kw)
+    def recording_gx(con, contract, batches, **kw):  # noqa: ANN001, ANN003, ANN202
+        checked_on.extend((table, tuple(r.id for r in rules)) for table, rules in batches)
+        return gx(con, contract, batches, **kw)
 
     monkeypatch.setattr(load_path, "gx_verdicts", recording_gx)
     found, pseudonymised = {}, {}

@@ -39,6 +39,7 @@ class Validation:
     quarantined_lines: int
     warned_lines: int
     failing_by_rule: dict[str, int]
+    plan: list[tuple[str, list[Rule]]]  # the rules by the table each ran on (every row, or the rows that changed)
 
 
 def _value_expr(contract: Contract, rule: Rule) -> str:

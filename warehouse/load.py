@@ -94,16 +94,14 @@ def validate(
     """Run every rule on ``table`` through GX and record every failing row; the two counts must agree. ``context``
     holds what the SSDA903 rules across feeds and years read; a rule it cannot serve is recorded as skipped.
 
-    With ``unchanged`` (:mod:`warehouse.unchanged_rows`), a rule that reads only the row itself and is unchanged since
-    the feed's last extract runs, in SQL and in GX, on the rows not sent unchanged; the rows sent unchanged get the
-    problems it found in them then. The counts recorded for it are both together."""
+    With ``unchanged`` (:mod:`warehouse.unchanged_rows`), a rule unchanged since the feed's last extract that reads
+    only the row itself (or only its group of rows) runs, in SQL and in GX, on the rows (groups) not sent unchanged;
+    the others get the problems it found in them then. The counts recorded for it are both together."""
     rules = contract.rules(as_of, collection_year, context=context)
-    carried = unchanged.carried(rules) if unchanged else []
-    batches = [(table, [r for r in rules if r not in carried]), (unchanged.changed if carried else table, carried)]
-    batches = [(t, rs) for t, rs in batches if rs]
+    batches = unchanged.plan(rules) if unchanged else [(table, rules)]
     # shown to a person watching as one step: the failing rows of every rule, then GX's verdicts
     with progress.step(f"validating {partner}/{contract.feed}", total=len(rules), unit="rules") as shown:
-        copied = unchanged_rows.carry_problems(con, unchanged, carried, extract_id=extract_id, partner=partner)
+        copied = unchanged_rows.carry_problems(con, unchanged, batches, extract_id=extract_id, partner=partner)
         queries = [
             q for t, rs in batches
             for q in failing_rows(contract, rs, t, load_id=load_id, extract_id=extract_id, partner=partner)
@@ -130,7 +128,7 @@ def validate(
         + [(rule_id, sev, why, True, 0) for rule_id, sev, why in (context.skipped if context else [])],
     )
     quarantined, warned = problems.quarantined_and_warned(con, load_id)
-    return Validation(rules, quarantined, warned, counts)
+    return Validation(rules, quarantined, warned, counts, batches)
 
 
 def _latest_date(con: duckdb.DuckDBPyConnection, contract: Contract, extract: Extract) -> dt.date | None:
@@ -244,8 +242,8 @@ def load_extract(
     install_pseudonym(con, pseudonym_key)
     # Which rows the partner sent unchanged in the feed's last extract: what was found and made of them is reused.
     unchanged = unchanged_rows.prepare(
-        con, contract, staged.table, load_id=load_id, pseudonym_key=pseudonym_key,
-        pseudonym_key_version=pseudonym_key_version,
+        con, contract, staged.table, contract.rules(received_on, year), load_id=load_id,
+        pseudonym_key=pseudonym_key, pseudonym_key_version=pseudonym_key_version,
     )  # fmt: skip
     context = None
     if contract.collection_year:
@@ -290,7 +288,7 @@ def load_extract(
             known=unchanged.known,
         )
         unchanged_rows.remember(
-            con, unchanged, checked.rules, contract_version=contract.version,
+            con, unchanged, checked.plan, contract_version=contract.version,
             pseudonym_key_version=pseudonym_key_version, loaded=loading.LOADED,
         )  # fmt: skip
         if received != loaded.rows_loaded + checked.quarantined_lines:

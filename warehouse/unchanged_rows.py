@@ -4,14 +4,22 @@ what was made of them then, so that a night's work follows what changed.
 A partner's nightly snapshot is mostly the rows it sent the night before. The loader remembers, per feed, each
 distinct row of the last loaded extract as a **digest** of its values as sent (MD5 keyed with a secret derived from
 the pseudonym key: without the key a digest cannot be matched to a guessed row), with the key and stored-values
-hash loading made of it (``landing.row_digests``), and what the **rules that read only the row itself** found in
-it (``landing.row_digest_problems``: required, type, codes, format, range, the contract's rules across a row's
-columns, and the SSDA903 rules of one row). Such a rule gives the same answer for the same values, so, while the
-rule is unchanged (its fingerprint: SQL, severity, columns, message, fix), a row sent again unchanged is not
-checked by it again: its problems are copied to the new load under the row's new line. Every other rule (the key's
-uniqueness, the SSDA903 rules across a child's episodes or other feeds, a date not after the day the extract was
-received) still reads every row. Loading looks up an unchanged row's key and hash rather than computing its
-pseudonyms again.
+hash loading made of it (``landing.row_digests``), and what the rules reading **only the row itself** or **only
+the rows of its group** found in it (``landing.row_digest_problems``).
+
+- A rule reading only the row (required, type, codes, format, range, the contract's rules across a row's columns,
+  the SSDA903 rules of one row) gives the same answer for the same values. While the rule is unchanged (its
+  fingerprint: SQL, severity, columns, message, fix), a row sent again unchanged is not checked by it again: its
+  problems are copied to the new load under the row's new line.
+- A rule reading only the rows that share some columns with it, in their order (a window ``PARTITION BY`` those
+  columns: the key's uniqueness, the SSDA903 rules across a child's episodes) gives the same answers while the
+  group is the same rows in the same order. Each group is remembered by a fingerprint of its rows' digests in
+  file order (``landing.row_digest_groups``); the rule runs on the groups whose fingerprint changed, whole, and the
+  rows of the others get their problems copied.
+- Every other rule (the SSDA903 rules reading another feed or last year's return, a date not after the day the
+  extract was received) reads every row.
+
+Loading looks up an unchanged row's key and hash rather than computing its pseudonyms again.
 
 What is quarantined, loaded and counted is the same as checking every row: the digest covers every value as sent,
 and a change of contract version or pseudonym key version forgets the feed's memory, as does retention deleting
@@ -32,16 +40,26 @@ from expectations.contract import Contract, Rule
 from expectations.sql import sql_literal
 
 SEPARATOR = "chr(31)"  # the unit separator between a row's values in the digested text
-# A rule reading anything but the row's own values: another row (a window), a table, the clock, a variable.
-READS_MORE_THAN_THE_ROW = re.compile(
-    r"\b(over|qualify|select|from|join|current_date|current_timestamp|now|today|random|getvariable)\b",
-    re.IGNORECASE,
+# What makes a rule read more than its row and its group: a table, the clock, a variable.
+READS_MORE = re.compile(
+    r"\b(select|from|join|current_date|current_timestamp|now|today|random|getvariable)\b", re.IGNORECASE
 )
+WINDOW = re.compile(r"\bover\s*\(", re.IGNORECASE)
+GROUP = re.compile(r'\bover\s*\(\s*partition\s+by\s+((?:"[^"]+"\s*,\s*)*"[^"]+")\s*(?:order\s+by\b|\))', re.IGNORECASE)
 
 
-def reads_only_the_row(rule: Rule) -> bool:
-    """Whether ``rule`` answers from the row's own values alone, so the same values always get the same answer."""
-    return rule.kind != "unique" and not READS_MORE_THAN_THE_ROW.search(rule.fails_when)
+def reads(rule: Rule) -> tuple[str, ...] | None:
+    """What ``rule`` reads besides the row's own values: ``()`` nothing; the columns of its group (every window of
+    it is ``PARTITION BY`` those columns), whose rows it reads in file order; None: more than that."""
+    if READS_MORE.search(rule.fails_when):
+        return None
+    windows = WINDOW.findall(rule.fails_when)
+    groups = {tuple(c.strip().strip('"') for c in g.split(",")) for g in GROUP.findall(rule.fails_when)}
+    if not windows:
+        return ()
+    if len(GROUP.findall(rule.fails_when)) == len(windows) and len(groups) == 1:
+        return groups.pop()
+    return None
 
 
 def fingerprint(rule: Rule) -> str:
@@ -57,14 +75,15 @@ def _digest_secret(pseudonym_key: str) -> str:
 
 @dataclass
 class Unchanged:
-    """One load's view of its feed's memory. ``changed`` holds the rows to check with the remembered rules (every
-    row when nothing is remembered); ``known`` the lines whose key and row hash are looked up, not computed."""
+    """One load's view of its feed's memory: which table each rule runs on (:meth:`plan`), and ``known``, the lines
+    whose key and row hash are looked up, not computed."""
 
     feed: str
     load_id: int
     checked: str  # the staged extract's view (every row)
-    changed: str  # the rows not sent unchanged last time (a table), or ``checked`` itself
+    changed: str  # the rows not sent unchanged last time (a table), or ``checked`` itself when nothing is remembered
     known: str | None  # (_line, _key, _row_hash) of unchanged rows that were loaded last time
+    regrouped: dict[tuple[str, ...], str] = field(default_factory=dict)  # group columns -> rows of changed groups
     remembered: dict[str, str] = field(default_factory=dict)  # rule id -> fingerprint remembered
     rows_unchanged: int = 0
 
@@ -72,34 +91,53 @@ class Unchanged:
     def digests(self) -> str:
         return f"scratch.main.digests_{self.load_id}"
 
-    def carried(self, rules: list[Rule]) -> list[Rule]:
-        """The rules whose answers for unchanged rows are copied, not computed again."""
-        if self.changed == self.checked:
-            return []
-        return [r for r in rules if reads_only_the_row(r) and self.remembered.get(r.id) == fingerprint(r)]
+    def plan(self, rules: list[Rule]) -> list[tuple[str, list[Rule]]]:
+        """``rules`` by the table each runs on: ``checked`` (every row), the changed rows (a remembered rule reading
+        only the row), or the rows of changed groups (a remembered rule reading its group). A rule run on fewer
+        rows than ``checked`` is *carried*: the other rows get the problems it found in them last time."""
+        tables: dict[str, list[Rule]] = {}
+        for rule in rules:
+            table = self.checked
+            if self.changed != self.checked and self.remembered.get(rule.id) == fingerprint(rule):
+                group = reads(rule)
+                table = self.changed if group == () else self.regrouped.get(group, self.checked)
+            tables.setdefault(table, []).append(rule)
+        return list(tables.items())
+
+
+def _groups(rules: list[Rule]) -> list[tuple[str, ...]]:
+    return sorted({g for g in map(reads, rules) if g})
+
+
+def _group_digest(columns: tuple[str, ...]) -> str:
+    return f"md5_number($secret || concat({f', {SEPARATOR}, '.join(f'{chr(34)}{c}{chr(34)}' for c in columns)}))"
 
 
 def prepare(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
     checked: str,
+    rules: list[Rule],
     *,
     load_id: int,
     pseudonym_key: str,
     pseudonym_key_version: int,
 ) -> Unchanged:
-    """Digest every row of the staged extract ``checked`` and compare it with the feed's memory. Call after
-    staging, before validating; :func:`drop` removes what this makes."""
+    """Digest every row of the staged extract ``checked`` (and the group of each, for the groups ``rules`` read),
+    and compare them with the feed's memory. Call after staging, before validating; :func:`drop` removes what this
+    makes."""
     feed = contract.feed
     columns = [f'"{c}__raw"' for c in contract.column_names]
     text = f"concat({f', {SEPARATOR}, '.join(columns)})"
     # a value holding the separator would make two different rows one text: such a row gets no digest (looking for
     # it in the values joined without separators cost half what counting the separators in the text did)
     holds_separator = f"contains(concat({', '.join(columns)}), {SEPARATOR})"
+    groups = _groups(rules)
     drop(con, load_id)
     con.execute(
         f"""create table scratch.main.digests_{load_id} as
             select _line, case when not {holds_separator} then md5_number($secret || {text}) end as digest
+                   {"".join(f", {_group_digest(g)} as group_{i}" for i, g in enumerate(groups))}
             from {checked}""",
         {"secret": _digest_secret(pseudonym_key)},
     )
@@ -107,6 +145,16 @@ def prepare(
         "select contract_version, pseudonym_key_version from landing.row_digest_feeds where feed = ?", [feed]
     ).fetchone()
     unchanged = Unchanged(feed, load_id, checked, checked, None)
+    # each group's fingerprint: its rows' digests in file order. None when a row of it has no digest, or when two
+    # of its rows are the same row sent twice: their answers differ by position (the second is the duplicate), so a
+    # problem remembered by digest could not say which of them it was
+    for i, _ in enumerate(groups):
+        con.execute(
+            f"""create table scratch.main.groups_{load_id}_{i} as
+                select group_{i} as grp, case when bool_and(digest is not null) and count(distinct digest) = count(*)
+                       then md5_number(string_agg(digest::VARCHAR, ',' order by _line)) end as fingerprint
+                from scratch.main.digests_{load_id} group by group_{i}"""
+        )
     if state != (contract.version, pseudonym_key_version):
         if state is not None:
             forget(con, feed)
@@ -119,6 +167,16 @@ def prepare(
         f"""create table scratch.main.changed_{load_id} as select * from {checked} where _line in (
                 select _line from scratch.main.digests_{load_id} where digest is null or digest not in {remembered})"""
     )
+    for i, group in enumerate(groups):
+        con.execute(
+            f"""create table scratch.main.regrouped_{load_id}_{i} as select * from {checked} where _line in (
+                    select _line from scratch.main.digests_{load_id} where group_{i} in (
+                        select grp from scratch.main.groups_{load_id}_{i} g where g.fingerprint is null
+                        or not exists (select 1 from landing.row_digest_groups m where m.feed = ? and m.columns = ?
+                                       and m.grp = g.grp and m.fingerprint = g.fingerprint)))""",
+            [feed, ",".join(group)],
+        )
+        unchanged.regrouped[group] = f"scratch.main.regrouped_{load_id}_{i}"
     con.execute(
         f"""create table scratch.main.known_{load_id} as
             select d._line, r._key, r._row_hash from scratch.main.digests_{load_id} d
@@ -132,22 +190,29 @@ def prepare(
 
 
 def carry_problems(
-    con: duckdb.DuckDBPyConnection, unchanged: Unchanged, rules: list[Rule], *, extract_id: str, partner: str
+    con: duckdb.DuckDBPyConnection,
+    unchanged: Unchanged | None,
+    plan: list[tuple[str, list[Rule]]],
+    *,
+    extract_id: str,
+    partner: str,
 ) -> dict[str, int]:
-    """Copy what ``rules`` (carried: :meth:`Unchanged.carried`) found in each unchanged row last time into
-    ``quarantine.row_problems`` for this load, under the row's line now; returns the rows copied by rule."""
-    if not rules:
+    """For each rule ``plan`` (:meth:`Unchanged.plan`) runs on fewer rows than every row, copy what it found last
+    time in each row it does not run on into ``quarantine.row_problems`` for this load, under the row's line now;
+    returns the rows copied by rule."""
+    carried = [(table, rules) for table, rules in plan if unchanged and table != unchanged.checked]
+    for table, rules in carried:
+        con.execute(
+            f"""insert into quarantine.row_problems
+                select {unchanged.load_id}, ?, ?, ?, d._line, p.rule_id, p.rule_kind, p.severity, p.column_name,
+                       p.value, p.message, p.fix
+                from {unchanged.digests} d join landing.row_digest_problems p on p.feed = ? and p.digest = d.digest
+                where p.rule_id in ({_ids(rules)}) and d._line not in (select _line from {table})""",
+            [extract_id, unchanged.feed, partner, unchanged.feed],
+        )
+    if not carried:
         return {}
-    ids = ", ".join(sql_literal(r.id) for r in rules)
-    changed = f"(select _line from {unchanged.changed})"
-    con.execute(
-        f"""insert into quarantine.row_problems
-            select {unchanged.load_id}, ?, ?, ?, d._line, p.rule_id, p.rule_kind, p.severity, p.column_name, p.value,
-                   p.message, p.fix
-            from {unchanged.digests} d join landing.row_digest_problems p on p.feed = ? and p.digest = d.digest
-            where p.rule_id in ({ids}) and d._line not in {changed}""",
-        [extract_id, unchanged.feed, partner, unchanged.feed],
-    )
+    ids = _ids([r for _, rules in carried for r in rules])
     return dict(
         con.execute(
             f"""select rule_id, count(*) from quarantine.row_problems where load_id = ? and rule_id in ({ids})
@@ -160,18 +225,17 @@ def carry_problems(
 def remember(
     con: duckdb.DuckDBPyConnection,
     unchanged: Unchanged,
-    rules: list[Rule],
+    plan: list[tuple[str, list[Rule]]],
     *,
     contract_version: int,
     pseudonym_key_version: int,
     loaded: str,
 ) -> None:
     """Make the feed's memory this load's extract: its digests, the key and row hash of each row loaded (``loaded``:
-    a relation of ``_line, _key, _row_hash``), and what the rules that read only the row found. Runs in the load's
-    transaction, after loading."""
+    a relation of ``_line, _key, _row_hash``), its groups' fingerprints, and what the rules reading only the row or
+    its group found (``plan``: the rules by the table each ran on). Runs in the load's transaction, after
+    loading."""
     feed, load_id = unchanged.feed, unchanged.load_id
-    carried = {r.id for r in unchanged.carried(rules)}
-    kept = {r.id: fingerprint(r) for r in rules if reads_only_the_row(r)}
     sent = f"(select digest from {unchanged.digests} where digest is not null)"
     con.execute(f"delete from landing.row_digests where feed = ? and (_key is null or digest not in {sent})", [feed])
     # the digests not remembered yet (few, on an ordinary night: found before the rows loaded are joined to them)
@@ -183,34 +247,54 @@ def remember(
             group by d.digest""",
         [feed, feed],
     )
-    # problems: a carried rule's answers for the rows still sent stay; every other rule's are this load's
+    # problems: a carried rule's answers for the rows still sent stay, and it adds those of the rows it ran on; an
+    # uncarried rule's are this load's
+    kept = [(table, [r for r in rules if reads(r) is not None]) for table, rules in plan]
+    kept = [(table, rules) for table, rules in kept if rules]
+    carried = [r.id for table, rules in kept if table != unchanged.checked for r in rules]
     not_carried = f"rule_id not in ({', '.join(sql_literal(r) for r in carried)})" if carried else "true"
     con.execute(
         f"delete from landing.row_digest_problems where feed = ? and ({not_carried} or digest not in {sent})",
         [feed],
     )
-    if kept:
+    for table, rules in kept:
+        ran_on = "" if table == unchanged.checked else f"and p.line in (select _line from {table})"
+        if table != unchanged.checked:
+            # a row of a changed group may have been sent last time too: its answers then are replaced by today's
+            con.execute(
+                f"""delete from landing.row_digest_problems where feed = ? and rule_id in ({_ids(rules)})
+                    and digest in (select digest from {unchanged.digests} where _line in (select _line from {table}))""",
+                [feed],
+            )
         con.execute(
             f"""insert into landing.row_digest_problems
                 select ?, d.digest, p.rule_id, any_value(p.rule_kind), any_value(p.severity),
                        any_value(p.column_name), any_value(p.value), any_value(p.message), any_value(p.fix)
                 from quarantine.row_problems p join {unchanged.digests} d on d._line = p.line
-                where p.load_id = ? and d.digest is not null
-                  and p.rule_id in ({", ".join(sql_literal(r) for r in kept)})
-                  and ({not_carried} or p.line in (select _line from {unchanged.changed}))
+                where p.load_id = ? and d.digest is not null and p.rule_id in ({_ids(rules)}) {ran_on}
                 group by d.digest, p.rule_id""",
             [feed, load_id],
         )
-    con.execute("delete from landing.row_digest_rules where feed = ?", [feed])
-    if kept:
-        con.executemany(
-            "insert into landing.row_digest_rules values (?, ?, ?)", [(feed, r, fp) for r, fp in kept.items()]
+    con.execute("delete from landing.row_digest_groups where feed = ?", [feed])
+    for i, group in enumerate(_groups([r for _, rules in kept for r in rules])):
+        con.execute(
+            f"""insert into landing.row_digest_groups select ?, ?, grp, fingerprint
+                from scratch.main.groups_{load_id}_{i} where fingerprint is not null""",
+            [feed, ",".join(group)],
         )
+    con.execute("delete from landing.row_digest_rules where feed = ?", [feed])
+    remembered = [(feed, r.id, fingerprint(r)) for _, rules in kept for r in rules]
+    if remembered:
+        con.executemany("insert into landing.row_digest_rules values (?, ?, ?)", remembered)
     con.execute("delete from landing.row_digest_feeds where feed = ?", [feed])
     con.execute(
         "insert into landing.row_digest_feeds values (?, ?, ?, ?)",
         [feed, load_id, contract_version, pseudonym_key_version],
     )
+
+
+def _ids(rules: list[Rule]) -> str:
+    return ", ".join(sql_literal(r.id) for r in rules)
 
 
 def forget(con: duckdb.DuckDBPyConnection, feed: str, *, extracts: list[str] | None = None) -> None:
@@ -223,11 +307,15 @@ def forget(con: duckdb.DuckDBPyConnection, feed: str, *, extracts: list[str] | N
         ).fetchone()
         if not row[0]:
             return
-    for table in ("row_digest_feeds", "row_digest_rules", "row_digests", "row_digest_problems"):
+    for table in ("row_digest_feeds", "row_digest_rules", "row_digests", "row_digest_problems", "row_digest_groups"):
         con.execute(f"delete from landing.{table} where feed = ?", [feed])
 
 
 def drop(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
     """Drop what :func:`prepare` made for ``load_id``."""
-    for name in ("digests", "changed", "known"):
-        con.execute(f"drop table if exists scratch.main.{name}_{load_id}")
+    made = con.execute(
+        "select table_name from duckdb_tables() where database_name = 'scratch' and regexp_matches(table_name, ?)",
+        [rf"^(digests|changed|known|groups|regrouped)_{int(load_id)}(_\d+)?$"],
+    ).fetchall()
+    for (name,) in made:
+        con.execute(f"drop table if exists scratch.main.{name}")

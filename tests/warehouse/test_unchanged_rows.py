@@ -188,19 +188,47 @@ def test_what_is_remembered_is_copied_until_the_contract_version_changes(pipelin
     assert con.execute("select count(*) from landing.row_digests").fetchone()[0] == 3
 
 
-def test_only_rules_reading_the_row_alone_are_remembered() -> None:
+def test_what_a_rule_reads_decides_whether_it_is_remembered() -> None:
     contract = get_contract("police_outcomes")
     rules = {r.kind: r for r in contract.rules(dt.date(2026, 4, 20))}
-    assert unchanged_rows.reads_only_the_row(rules["codes"])
-    assert unchanged_rows.reads_only_the_row(rules["cross"])
-    assert not unchanged_rows.reads_only_the_row(rules["unique"])
-    windowed = Rule("f", "r", "ssda903", ("CHILD",), "error", "TRUE QUALIFY lag(x) OVER (PARTITION BY CHILD) = 1",
-                    "m", "f")  # fmt: skip
-    assert not unchanged_rows.reads_only_the_row(windowed)
+    assert unchanged_rows.reads(rules["codes"]) == ()
+    assert unchanged_rows.reads(rules["cross"]) == ()
+    assert unchanged_rows.reads(rules["unique"]) == ("outcome_id__raw",)
+
+    def rule(sql: str) -> Rule:
+        return Rule("f", "r", "ssda903", ("CHILD",), "error", sql, "m", "f")
+
+    episodes = 'TRUE QUALIFY lag("DEC") OVER (PARTITION BY "CHILD__raw" ORDER BY "DECOM", _line) > "DECOM"'
+    assert unchanged_rows.reads(rule(episodes)) == ("CHILD__raw",)
+    assert unchanged_rows.reads(rule(episodes + ' OR count(*) OVER (PARTITION BY "CHILD__raw") > 9')) == ("CHILD__raw",)
+    # two groupings, a window over the whole extract, or another table: read every row, every time
+    assert unchanged_rows.reads(rule(episodes + ' OR count(*) OVER (PARTITION BY "UPN__raw") > 1')) is None
+    assert unchanged_rows.reads(rule("TRUE QUALIFY count(*) OVER () > 1")) is None
+    assert unchanged_rows.reads(rule('"CHILD" IN (SELECT "CHILD" FROM scratch.main.header_1)')) is None
     # a date not in the future is checked against the day received: another day, another rule
     later = {r.kind: r for r in contract.rules(dt.date(2026, 4, 21))}
     assert unchanged_rows.fingerprint(later["not_future"]) != unchanged_rows.fingerprint(rules["not_future"])
     assert unchanged_rows.fingerprint(later["codes"]) == unchanged_rows.fingerprint(rules["codes"])
+
+
+def test_a_group_rule_runs_on_the_groups_that_changed(pipeline, tmp_path: Path) -> None:
+    """The key's uniqueness reads the rows sharing a key, in file order: its answers for a key whose rows are the
+    same, in the same order, are copied; a key with a row added, changed or reordered is checked again whole."""
+    con = pipeline.con
+    a1, a2 = {"outcome_id": "A", "gravity_score": "1"}, {"outcome_id": "A", "gravity_score": "3"}
+    b1, b2 = {"outcome_id": "B", "gravity_score": "1"}, {"outcome_id": "B", "gravity_score": "3"}
+    c, d = {"outcome_id": "C"}, {"outcome_id": "D"}
+    load_rows(pipeline, tmp_path, "police_outcomes", [a1, a2, b1, b2, c], "one.csv")
+    con.execute("update landing.row_digest_problems set value = 'remembered'")
+    # A: the same rows in the same order (other rows between); B: reordered; D: new, C: gone
+    two = load_rows(pipeline, tmp_path, "police_outcomes", [b2, a1, d, b1, a2], "two.csv")
+    found = con.execute(
+        "select line, value from quarantine.row_problems where load_id = ? and rule_id = 'police_outcomes.key.unique' "
+        "order by line",
+        [two.load_id],
+    ).fetchall()
+    assert found == [(5, "B"), (6, "remembered")]
+    assert (two.rows_received, two.rows_loaded, two.rows_quarantined) == (5, 3, 2)
 
 
 def test_a_row_holding_the_separator_is_never_remembered(pipeline, tmp_path: Path) -> None:

@@ -54,3 +54,14 @@ comment on column landing.row_digest_problems.column_name is 'The column at faul
 comment on column landing.row_digest_problems.value is 'The offending value, minimised as in quarantine.row_problems.';
 comment on column landing.row_digest_problems.message is 'What is wrong, as the partner is told.';
 comment on column landing.row_digest_problems.fix is 'How to fix it, as the partner is told.';
+create table if not exists landing.row_digest_groups (
+    feed varchar not null,
+    columns varchar not null,
+    grp uhugeint not null,
+    fingerprint uhugeint not null
+);
+comment on table landing.row_digest_groups is 'Each group of rows a remembered rule reads together (the rows sharing its PARTITION BY columns: a child''s episodes), as it was in the feed''s last extract: a group with the same fingerprint is the same rows in the same order, and its rows'' problems are copied.';
+comment on column landing.row_digest_groups.feed is 'The feed.';
+comment on column landing.row_digest_groups.columns is 'The columns the group shares, comma-separated.';
+comment on column landing.row_digest_groups.grp is 'Keyed MD5 of the group''s values of those columns, as sent.';
+comment on column landing.row_digest_groups.fingerprint is 'MD5 of the digests of the group''s rows, in file order.';

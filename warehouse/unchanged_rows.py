@@ -145,15 +145,22 @@ def prepare(
         "select contract_version, pseudonym_key_version from landing.row_digest_feeds where feed = ?", [feed]
     ).fetchone()
     unchanged = Unchanged(feed, load_id, checked, checked, None)
-    # each group's fingerprint: its rows' digests in file order. None when a row of it has no digest, or when two
-    # of its rows are the same row sent twice: their answers differ by position (the second is the duplicate), so a
-    # problem remembered by digest could not say which of them it was
+    # each group's fingerprint: its rows' digests, each with its place in the group in file order (hashed together
+    # and combined: an ordered string_agg of the digests took 39 s on 1M police rows, this 0.2 s). None when a row
+    # of it has no digest, or when two of its rows are the same row sent twice: their answers differ by position
+    # (the second is the duplicate), so a problem remembered by digest could not say which of them it was
     for i, _ in enumerate(groups):
         con.execute(
             f"""create table scratch.main.groups_{load_id}_{i} as
-                select group_{i} as grp, case when bool_and(digest is not null) and count(distinct digest) = count(*)
-                       then md5_number(string_agg(digest::VARCHAR, ',' order by _line)) end as fingerprint
-                from scratch.main.digests_{load_id} group by group_{i}"""
+                select grp, case when bool_and(digest is not null) and count(distinct digest) = count(*)
+                       then hash(bit_xor(placed), count(*)) end as fingerprint
+                from (select group_{i} as grp, digest,
+                             -- (hash(a, b) is not used: it combines a's and b's hashes by XOR, so the XOR of
+                             -- those over a group would not see the order)
+                             hash(xor(digest, row_number() over (partition by group_{i} order by _line)::UHUGEINT))
+                                 as placed
+                      from scratch.main.digests_{load_id})
+                group by grp"""
         )
     if state != (contract.version, pseudonym_key_version):
         if state is not None:

@@ -64,4 +64,4 @@ comment on table landing.row_digest_groups is 'Each group of rows a remembered r
 comment on column landing.row_digest_groups.feed is 'The feed.';
 comment on column landing.row_digest_groups.columns is 'The columns the group shares, comma-separated.';
 comment on column landing.row_digest_groups.grp is 'Keyed MD5 of the group''s values of those columns, as sent.';
-comment on column landing.row_digest_groups.fingerprint is 'MD5 of the digests of the group''s rows, in file order.';
+comment on column landing.row_digest_groups.fingerprint is 'Hash of the digests of the group''s rows, each with its place in the group in file order.';

@@ -124,6 +124,9 @@ def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
     # for database files whose key is meant to last, a weaker claim than spill needs, where the alternative is none.
     con.execute("set force_mbedtls_unsafe = true")
     con.execute("set temp_file_encryption = true")
+    # The time zone is fixed: a timestamp's date and its text (in a row's hash) follow the session's zone, and a
+    # server moved to another zone would otherwise store the same row sent again as a new version.
+    con.execute("set TimeZone = 'UTC'")
     migrate(con)
     # Per-load working tables (staging): in memory, never in the file; a cursor of this connection sees them too.
     # Compressed at a checkpoint, which staging asks for when an extract did not fit in memory (see staging).

@@ -16,14 +16,16 @@ the rows of its group** found in it (``landing.row_digest_problems``).
   group is the same rows in the same order. Each group is remembered by a fingerprint of its rows' digests in
   file order (``landing.row_digest_groups``); the rule runs on the groups whose fingerprint changed, whole, and the
   rows of the others get their problems copied.
-- Every other rule (the SSDA903 rules reading another feed or last year's return, a date not after the day the
-  extract was received) reads every row.
+- Every other rule (the SSDA903 rules reading another feed or last year's return, a named window) reads every
+  row. A date not after the day the extract was received is a rule of that day: its answers are copied only to an
+  extract received the same day.
 
 Loading looks up an unchanged row's key and hash rather than computing its pseudonyms again.
 
 What is quarantined, loaded and counted is the same as checking every row: the digest covers every value as sent,
-and a change of contract version or pseudonym key version forgets the feed's memory, as does retention deleting
-the extract it was made from. A row holding the digest's separator character is never remembered (it is checked
+and a change to what made the rows (:func:`made_by`: the contract's file, its code lists and formats, the loader's
+code that types, stores, pseudonymises and hashes a row) or of the pseudonym key version forgets the feed's memory,
+as does retention deleting the extract it was made from. A row holding the digest's separator character is never remembered (it is checked
 in full every time).
 """
 
@@ -33,6 +35,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
@@ -40,10 +43,16 @@ from expectations.contract import Contract, Rule
 from expectations.sql import sql_literal
 
 SEPARATOR = "chr(31)"  # the unit separator between a row's values in the digested text
-# What makes a rule read more than its row and its group: a table, the clock, a variable.
+# What makes a rule read more than its row and its group: a table, the clock, a variable, a named window (its
+# PARTITION BY is not beside its OVER). IS [NOT] DISTINCT FROM compares two values: not a table.
 READS_MORE = re.compile(
-    r"\b(select|from|join|current_date|current_timestamp|now|today|random|getvariable)\b", re.IGNORECASE
+    r"\b(select|from|join|current_date|current_timestamp|now|today|random|getvariable|window)\b", re.IGNORECASE
 )
+COMPARISON = re.compile(r"\bis\s+(not\s+)?distinct\s+from\b", re.IGNORECASE)
+ROOT = Path(__file__).resolve().parents[1]
+# The code that makes a stored row, its key and hash, and a problem's recorded value, from a row as sent.
+MAKERS = ("expectations/contract.py", "expectations/codes.yml", "expectations/formats.yml", "expectations/validate.py",
+          "warehouse/staging.py", "warehouse/loading.py", "warehouse/pseudonymise.py", "warehouse/problems.py")  # fmt: skip
 WINDOW = re.compile(r"\bover\s*\(", re.IGNORECASE)
 GROUP = re.compile(r'\bover\s*\(\s*partition\s+by\s+((?:"[^"]+"\s*,\s*)*"[^"]+")\s*(?:order\s+by\b|\))', re.IGNORECASE)
 
@@ -51,7 +60,7 @@ GROUP = re.compile(r'\bover\s*\(\s*partition\s+by\s+((?:"[^"]+"\s*,\s*)*"[^"]+")
 def reads(rule: Rule) -> tuple[str, ...] | None:
     """What ``rule`` reads besides the row's own values: ``()`` nothing; the columns of its group (every window of
     it is ``PARTITION BY`` those columns), whose rows it reads in file order; None: more than that."""
-    if READS_MORE.search(rule.fails_when):
+    if READS_MORE.search(COMPARISON.sub(" ", rule.fails_when)):
         return None
     windows = WINDOW.findall(rule.fails_when)
     groups = {tuple(c.strip().strip('"') for c in g.split(",")) for g in GROUP.findall(rule.fails_when)}
@@ -69,6 +78,15 @@ def fingerprint(rule: Rule) -> str:
     return hashlib.md5(text.encode()).hexdigest()
 
 
+def made_by(contract: Contract) -> str:
+    """What the rows remembered of ``contract``'s feed were made by: its file and the code in :data:`MAKERS`. A
+    contract edited without a new version, or a release that types or stores a value differently, changes it."""
+    digest = hashlib.sha256(contract.path.read_bytes() if contract.path.is_file() else contract.feed.encode())
+    for name in MAKERS:
+        digest.update((ROOT / name).read_bytes())
+    return f"v{contract.version}-{digest.hexdigest()[:16]}"
+
+
 def _digest_secret(pseudonym_key: str) -> str:
     return hmac.new(pseudonym_key.encode(), b"yos-pipeline: digest of a row as sent", hashlib.sha256).hexdigest()
 
@@ -82,6 +100,7 @@ class Unchanged:
     load_id: int
     checked: str  # the staged extract's view (every row)
     changed: str  # the rows not sent unchanged last time (a table), or ``checked`` itself when nothing is remembered
+    made_by: str  # :func:`made_by` of the contract
     known: str | None  # (_line, _key, _row_hash) of unchanged rows that were loaded last time
     regrouped: dict[tuple[str, ...], str] = field(default_factory=dict)  # group columns -> rows of changed groups
     remembered: dict[str, str] = field(default_factory=dict)  # rule id -> fingerprint remembered
@@ -142,9 +161,9 @@ def prepare(
         {"secret": _digest_secret(pseudonym_key)},
     )
     state = con.execute(
-        "select contract_version, pseudonym_key_version from landing.row_digest_feeds where feed = ?", [feed]
+        "select made_by, pseudonym_key_version from landing.row_digest_feeds where feed = ?", [feed]
     ).fetchone()
-    unchanged = Unchanged(feed, load_id, checked, checked, None)
+    unchanged = Unchanged(feed, load_id, checked, checked, made_by(contract), None)
     # each group's fingerprint: its rows' digests, each with its place in the group in file order (hashed together
     # and combined: an ordered string_agg of the digests took 39 s on 1M police rows, this 0.2 s). None when a row
     # of it has no digest, or when two of its rows are the same row sent twice: their answers differ by position
@@ -162,7 +181,7 @@ def prepare(
                       from scratch.main.digests_{load_id})
                 group by grp"""
         )
-    if state != (contract.version, pseudonym_key_version):
+    if state != (unchanged.made_by, pseudonym_key_version):
         if state is not None:
             forget(con, feed)
         return unchanged
@@ -234,7 +253,6 @@ def remember(
     unchanged: Unchanged,
     plan: list[tuple[str, list[Rule]]],
     *,
-    contract_version: int,
     pseudonym_key_version: int,
     loaded: str,
 ) -> None:
@@ -296,7 +314,7 @@ def remember(
     con.execute("delete from landing.row_digest_feeds where feed = ?", [feed])
     con.execute(
         "insert into landing.row_digest_feeds values (?, ?, ?, ?)",
-        [feed, load_id, contract_version, pseudonym_key_version],
+        [feed, load_id, unchanged.made_by, pseudonym_key_version],
     )
 
 

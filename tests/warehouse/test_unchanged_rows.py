@@ -5,17 +5,22 @@ history."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from expectations.contract import Rule, get_contract
 from sandbox.generate import DEFECTS, generate
-from tests.helpers import load_rows
+from tests.helpers import load_rows, write_extract
 from warehouse import load as load_path
 from warehouse import pseudonymise, unchanged_rows
+from warehouse.db import connect_loader
 
 
 def _feeds(root: Path) -> list[Path]:
@@ -167,7 +172,7 @@ def test_a_row_sent_again_unchanged_gets_its_problems_again_on_its_new_line(pipe
     assert (again.rows_received, again.rows_loaded, again.rows_quarantined, again.rows_with_warnings) == (4, 3, 1, 1)
 
 
-def test_what_is_remembered_is_copied_until_the_contract_version_changes(pipeline, tmp_path: Path) -> None:
+def test_what_is_remembered_is_copied_until_what_made_the_rows_changes(pipeline, tmp_path: Path) -> None:
     con = pipeline.con
     load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "A"}, {"outcome_id": "B"}], "one.csv")
     assert con.execute("select count(*) from landing.row_digests where feed = 'police_outcomes'").fetchone()[0] == 2
@@ -179,8 +184,8 @@ def test_what_is_remembered_is_copied_until_the_contract_version_changes(pipelin
     two = load_rows(pipeline, tmp_path, "police_outcomes", [{"outcome_id": "B"}, {"outcome_id": "A"}], "two.csv")
     copied = "select line, value from quarantine.row_problems where load_id = ? order by line"
     assert con.execute(copied, [two.load_id]).fetchall() == [(2, "remembered"), (3, "remembered")]
-    # under another contract version nothing remembered is trusted: every row is checked again
-    con.execute("update landing.row_digest_feeds set contract_version = contract_version - 1")
+    # made by another contract or loader code, nothing remembered is trusted: every row is checked again
+    con.execute("update landing.row_digest_feeds set made_by = 'another contract'")
     rows = [{"outcome_id": "A"}, {"outcome_id": "B"}, {"outcome_id": "C"}]
     three = load_rows(pipeline, tmp_path, "police_outcomes", rows, "three.csv")
     assert con.execute(copied, [three.load_id]).fetchall() == []
@@ -204,6 +209,10 @@ def test_what_a_rule_reads_decides_whether_it_is_remembered() -> None:
     # two groupings, a window over the whole extract, or another table: read every row, every time
     assert unchanged_rows.reads(rule(episodes + ' OR count(*) OVER (PARTITION BY "UPN__raw") > 1')) is None
     assert unchanged_rows.reads(rule("TRUE QUALIFY count(*) OVER () > 1")) is None
+    named = 'TRUE WINDOW w AS (PARTITION BY "CHILD__raw" ORDER BY _line) QUALIFY row_number() OVER w > 1'
+    assert unchanged_rows.reads(rule(named)) is None
+    # comparing two of the row's values is not reading a table
+    assert unchanged_rows.reads(rule('"DEC" IS DISTINCT FROM "DECOM" AND "A" IS NOT DISTINCT FROM "B"')) == ()
     assert unchanged_rows.reads(rule('"CHILD" IN (SELECT "CHILD" FROM scratch.main.header_1)')) is None
     # a date not in the future is checked against the day received: another day, another rule
     later = {r.kind: r for r in contract.rules(dt.date(2026, 4, 21))}
@@ -240,3 +249,38 @@ def test_a_row_holding_the_separator_is_never_remembered(pipeline, tmp_path: Pat
         "select line, rule_id from quarantine.row_problems where load_id = ?", [again.load_id]
     ).fetchall()
     assert problems == [(2, "police_outcomes.offence_code.format")]
+
+
+def test_a_contract_edited_without_a_new_version_is_not_what_made_the_rows(tmp_path: Path) -> None:
+    """A contract's date format or identifiers changed in its file, its version left alone: the rows it makes
+    differ, so what was remembered under the old file is forgotten."""
+    contract = get_contract("police_outcomes")
+    edited = tmp_path / "police_outcomes.yml"
+    edited.write_text(contract.path.read_text().replace("date_format:", "date_format: '%d/%m/%Y'\nold_format:", 1))
+    assert unchanged_rows.made_by(contract) == unchanged_rows.made_by(dataclasses.replace(contract))
+    assert unchanged_rows.made_by(dataclasses.replace(contract, path=edited)) != unchanged_rows.made_by(contract)
+
+
+def test_a_row_sent_again_under_another_time_zone_is_the_same_version(pipeline, tmp_path: Path) -> None:  # noqa: ANN001
+    """A timestamp's text and date follow the session's time zone: the loader fixes it, so a server whose zone
+    changes between nights does not store the row sent again as a new version (and a hash looked up is the one
+    that would be computed). The next night runs in a process of its own, as it does in service."""
+    row = {"charge_datetime": "2025-03-02T03:30:00+00:00"}
+    load_rows(pipeline, tmp_path, "custody_transfers", [row], "one.csv")
+    two = write_extract(tmp_path / "two.csv", "custody_transfers", [row, {"detention_id": "DT2"}])
+    pipeline.con.close()
+    night = f"""
+from pathlib import Path
+from flows.steps import Pipeline
+from warehouse import unchanged_rows
+with Pipeline() as p:
+    unchanged_rows.forget(p.con, "custody_transfers")  # its hash computed again, not looked up
+    r = p.load(p.land_file("custody_transfers", Path({str(two)!r})))
+    print(r.rows_loaded, r.versions_added)
+"""
+    done = subprocess.run([sys.executable, "-c", night], env={**os.environ, "TZ": "America/New_York"},
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    pipeline.con = connect_loader(pipeline.paths.loader_db)
+    assert done.returncode == 0, done.stderr[-2000:]
+    history = pipeline.con.execute("select count(*) from history.custody_transfers").fetchone()[0]
+    assert (done.stdout.split()[-2:], history) == (["2", "1"], 2)

@@ -5,7 +5,7 @@
 create table if not exists landing.row_digest_feeds (
     feed varchar not null,
     load_id bigint not null,
-    contract_version integer not null,
+    made_by varchar not null,
     pseudonym_key_version integer not null
 );
 create table if not exists landing.row_digest_rules (
@@ -30,10 +30,10 @@ create table if not exists landing.row_digest_problems (
     message varchar not null,
     fix varchar not null
 );
-comment on table landing.row_digest_feeds is 'Each feed whose last loaded extract is remembered: that load, and the contract and pseudonym key versions it was loaded under (a change of either forgets it).';
+comment on table landing.row_digest_feeds is 'Each feed whose last loaded extract is remembered: that load, what made its rows (the contract and the loader''s code) and the pseudonym key version (a change of either forgets it).';
 comment on column landing.row_digest_feeds.feed is 'The feed.';
 comment on column landing.row_digest_feeds.load_id is 'The load of the extract remembered.';
-comment on column landing.row_digest_feeds.contract_version is 'The contract version it was loaded under.';
+comment on column landing.row_digest_feeds.made_by is 'Fingerprint of what made the rows loaded from it: the contract''s file, the code lists and formats, and the loader''s code that types, stores, pseudonymises and hashes a row.';
 comment on column landing.row_digest_feeds.pseudonym_key_version is 'The pseudonym key version it was loaded under.';
 comment on table landing.row_digest_rules is 'The rules that read only the row itself, as they were when the feed''s last extract was checked: a rule whose fingerprint has not changed need not be run again on a row sent again unchanged.';
 comment on column landing.row_digest_rules.feed is 'The feed.';

@@ -131,6 +131,15 @@ def validate(
     return Validation(rules, quarantined, warned, counts, batches)
 
 
+def _drop_working_tables(con: duckdb.DuckDBPyConnection, load_id: int, context: ssda903_cross.Context | None) -> None:
+    """Drop what a load made in scratch: the staged extract, its digests, the SSDA903 context, the rows loaded."""
+    if context is not None:
+        context.drop(con)
+    unchanged_rows.drop(con, load_id)
+    loading.drop_loaded(con)
+    staging.drop(con, load_id)
+
+
 def _latest_date(con: duckdb.DuckDBPyConnection, contract: Contract, extract: Extract) -> dt.date | None:
     """The latest date the extract itself speaks of (its dates other than dates of birth), read from the landed
     file; None when it has none or cannot be read (staging then says why)."""
@@ -239,18 +248,22 @@ def load_extract(
     limit = None if extract.declared_kind == "reset" else max_withdrawn_share
     # The pseudonym function before validation: the SSDA903 rules across feeds and years match the staged CHILD to
     # the pseudonymised rows of history, copied beside the staged extract before the transaction (GX reads them).
-    install_pseudonym(con, pseudonym_key)
-    # Which rows the partner sent unchanged in the feed's last extract: what was found and made of them is reused.
-    unchanged = unchanged_rows.prepare(
-        con, contract, staged.table, contract.rules(received_on, year), load_id=load_id,
-        pseudonym_key=pseudonym_key, pseudonym_key_version=pseudonym_key_version,
-    )  # fmt: skip
     context = None
-    if contract.collection_year:
-        context = ssda903_context.prepare(
-            con, contract.feed, staged.table, load_id=load_id, collection_year=year, partner=extract.partner,
-            needs=ssda903.needs_of(contract.feed, year),
+    try:
+        install_pseudonym(con, pseudonym_key)
+        # Which rows the partner sent unchanged in the feed's last extract: what was found and made of them is reused.
+        unchanged = unchanged_rows.prepare(
+            con, contract, staged.table, contract.rules(received_on, year), load_id=load_id,
+            pseudonym_key=pseudonym_key, pseudonym_key_version=pseudonym_key_version,
         )  # fmt: skip
+        if contract.collection_year:
+            context = ssda903_context.prepare(
+                con, contract.feed, staged.table, load_id=load_id, collection_year=year, partner=extract.partner,
+                needs=ssda903.needs_of(contract.feed, year),
+            )  # fmt: skip
+    except Exception:  # a load that could not start leaves nothing in scratch either
+        _drop_working_tables(con, load_id, context)
+        raise
     try:
         con.execute("begin")
         # Validate: every rule, every failing row.
@@ -309,11 +322,7 @@ def load_extract(
         con.execute("rollback")
         raise
     finally:
-        if context is not None:
-            context.drop(con)
-        unchanged_rows.drop(con, load_id)
-        loading.drop_loaded(con)
-        staging.drop(con, load_id)
+        _drop_working_tables(con, load_id, context)
     result = LoadResult(
         extract,
         load_id,

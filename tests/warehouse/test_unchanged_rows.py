@@ -284,3 +284,16 @@ with Pipeline() as p:
     assert done.returncode == 0, done.stderr[-2000:]
     history = pipeline.con.execute("select count(*) from history.custody_transfers").fetchone()[0]
     assert (done.stdout.split()[-2:], history) == (["2", "1"], 2)
+
+
+def test_a_load_that_cannot_start_leaves_nothing_in_scratch(pipeline, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """The digests of every staged row are made before the SSDA903 context; a failure there drops them too."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the context could not be read")
+
+    monkeypatch.setattr(load_path.ssda903_context, "prepare", broken)
+    with pytest.raises(RuntimeError, match="context"):
+        load_rows(pipeline, tmp_path, "cic_episodes", [{}])
+    left = pipeline.con.execute("select table_name from duckdb_tables() where database_name = 'scratch'").fetchall()
+    assert left == []

@@ -201,8 +201,10 @@ def _load(
         # holding the arriving rows first was a third of the feed's load time).
         insert = f"insert into {table} select {columns}, {lineage}, null from ({arriving()}) i"
         added = con.execute(insert).fetchone()[0]
+        # a view, not a copy: a first load's rows are every row (a table of them held 5 million keys and hashes in
+        # memory at national size, and the night's peak with them)
         con.execute(
-            f"create or replace temp table {LOADED} as select _line, _key, _row_hash from {table} "
+            f"create or replace temp view {LOADED} as select _line, _key, _row_hash from {table} "
             f"where _loaded_by = {load_id}"
         )
         return Loaded(rows_loaded=added, versions_added=added, versions_replaced=0)
@@ -278,5 +280,11 @@ def _load(
 
 
 def drop_loaded(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop :data:`LOADED`: it holds a line, key and hash for every row of the last load."""
-    con.execute(f"drop table if exists {LOADED}")
+    """Drop :data:`LOADED` (a table of a line, key and hash for every row of the last load, or a view of them)."""
+    kind = con.execute(
+        "select 'view' from duckdb_views() where database_name = 'temp' and view_name = ? union all "
+        "select 'table' from duckdb_tables() where database_name = 'temp' and table_name = ?",
+        [LOADED, LOADED],
+    ).fetchone()
+    if kind:
+        con.execute(f"drop {kind[0]} {LOADED}")

@@ -301,7 +301,7 @@ def load_extract(
             known=unchanged.known,
         )
         unchanged_rows.remember(
-            con, unchanged, checked.plan, pseudonym_key_version=pseudonym_key_version, loaded=loading.LOADED,
+            con, unchanged, checked.plan, pseudonym_key_version=pseudonym_key_version, loaded=loaded.rows,
         )  # fmt: skip
         if received != loaded.rows_loaded + checked.quarantined_lines:
             raise AccountingError(

@@ -117,8 +117,8 @@ def hashed_text(columns: list[str], null_as: str) -> str:
 
 
 FEW = 10  # rows a snapshot may always withdraw (see load), unless it holds none
-# What a load leaves for its caller: the line, key and row hash of every row it loaded (a temporary table of the
-# loader's connection, replaced by the next load; :func:`drop_loaded`).
+# A load that compares arriving rows with history leaves its caller the line, key and row hash of every row it
+# loaded here (a temporary table of the loader's connection, replaced by the next load; :func:`drop_loaded`).
 LOADED = "loaded_rows"
 
 
@@ -135,6 +135,7 @@ class Loaded:
     rows_loaded: int
     versions_added: int
     versions_replaced: int
+    rows: str = LOADED  # a relation of the line, key and row hash of every row loaded
 
 
 def load(
@@ -173,7 +174,7 @@ def _load(
     A snapshot that would withdraw more than ``max_withdrawn_share`` of the feed's current rows (a file cut short or
     holding only its header) raises SnapshotShrinks before anything is changed. ``known`` (``_line, _key,
     _row_hash``) gives the key and row hash of lines whose row was loaded before unchanged
-    (:mod:`warehouse.unchanged_rows`): they are looked up, not computed. Leaves :data:`LOADED`. Runs inside the
+    (:mod:`warehouse.unchanged_rows`): they are looked up, not computed. The rows loaded: ``Loaded.rows``. Runs inside the
     caller's transaction."""
     table = ensure_table(con, contract)
     stored = stored_columns(contract)
@@ -201,13 +202,10 @@ def _load(
         # holding the arriving rows first was a third of the feed's load time).
         insert = f"insert into {table} select {columns}, {lineage}, null from ({arriving()}) i"
         added = con.execute(insert).fetchone()[0]
-        # a view, not a copy: a first load's rows are every row (a table of them held 5 million keys and hashes in
-        # memory at national size, and the night's peak with them)
-        con.execute(
-            f"create or replace temp view {LOADED} as select _line, _key, _row_hash from {table} "
-            f"where _loaded_by = {load_id}"
-        )
-        return Loaded(rows_loaded=added, versions_added=added, versions_replaced=0)
+        # read from history, not copied: a first load's rows are every row (a table of them held 5 million keys and
+        # hashes in memory at national size, and the night's peak with them)
+        rows = f"(select _line, _key, _row_hash from {table} where _loaded_by = {load_id})"
+        return Loaded(rows_loaded=added, versions_added=added, versions_replaced=0, rows=rows)
     # Stale: a newer version of the key is already current, or (snapshot) a newer snapshot was already loaded.
     newer_snapshot = False
     if contract.kind == "snapshot":
@@ -280,11 +278,5 @@ def _load(
 
 
 def drop_loaded(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop :data:`LOADED` (a table of a line, key and hash for every row of the last load, or a view of them)."""
-    kind = con.execute(
-        "select 'view' from duckdb_views() where database_name = 'temp' and view_name = ? union all "
-        "select 'table' from duckdb_tables() where database_name = 'temp' and table_name = ?",
-        [LOADED, LOADED],
-    ).fetchone()
-    if kind:
-        con.execute(f"drop {kind[0]} {LOADED}")
+    """Drop :data:`LOADED`: it holds a line, key and hash for every row of the last load."""
+    con.execute(f"drop table if exists {LOADED}")

@@ -102,6 +102,7 @@ class Unchanged:
     changed: str  # the rows not sent unchanged last time (a table), or ``checked`` itself when nothing is remembered
     made_by: str  # :func:`made_by` of the contract
     known: str | None  # (_line, _key, _row_hash) of unchanged rows that were loaded last time
+    groups: dict[tuple[str, ...], str] = field(default_factory=dict)  # group columns -> its groups' fingerprints
     regrouped: dict[tuple[str, ...], str] = field(default_factory=dict)  # group columns -> rows of changed groups
     remembered: dict[str, str] = field(default_factory=dict)  # rule id -> fingerprint remembered
     rows_unchanged: int = 0
@@ -168,9 +169,10 @@ def prepare(
     # and combined: an ordered string_agg of the digests took 39 s on 1M police rows, this 0.2 s). None when a row
     # of it has no digest, or when two of its rows are the same row sent twice: their answers differ by position
     # (the second is the duplicate), so a problem remembered by digest could not say which of them it was
-    for i, _ in enumerate(groups):
+    for i, group in enumerate(groups):
+        unchanged.groups[group] = f"scratch.main.groups_{load_id}_{i}"
         con.execute(
-            f"""create table scratch.main.groups_{load_id}_{i} as
+            f"""create table {unchanged.groups[group]} as
                 select grp, case when bool_and(digest is not null) and count(distinct digest) = count(*)
                        then hash(bit_xor(placed), count(*)) end as fingerprint
                 from (select group_{i} as grp, digest,
@@ -197,7 +199,7 @@ def prepare(
         con.execute(
             f"""create table scratch.main.regrouped_{load_id}_{i} as select * from {checked} where _line in (
                     select _line from scratch.main.digests_{load_id} where group_{i} in (
-                        select grp from scratch.main.groups_{load_id}_{i} g where g.fingerprint is null
+                        select grp from {unchanged.groups[group]} g where g.fingerprint is null
                         or not exists (select 1 from landing.row_digest_groups m where m.feed = ? and m.columns = ?
                                        and m.grp = g.grp and m.fingerprint = g.fingerprint)))""",
             [feed, ",".join(group)],
@@ -284,7 +286,7 @@ def remember(
     )
     for table, rules in kept:
         ran_on = "" if table == unchanged.checked else f"and p.line in (select _line from {table})"
-        if table != unchanged.checked:
+        if table in unchanged.regrouped.values():
             # a row of a changed group may have been sent last time too: its answers then are replaced by today's
             con.execute(
                 f"""delete from landing.row_digest_problems where feed = ? and rule_id in ({_ids(rules)})
@@ -301,10 +303,10 @@ def remember(
             [feed, load_id],
         )
     con.execute("delete from landing.row_digest_groups where feed = ?", [feed])
-    for i, group in enumerate(_groups([r for _, rules in kept for r in rules])):
+    for group in _groups([r for _, rules in kept for r in rules]):
         con.execute(
             f"""insert into landing.row_digest_groups select ?, ?, grp, fingerprint
-                from scratch.main.groups_{load_id}_{i} where fingerprint is not null""",
+                from {unchanged.groups[group]} where fingerprint is not null""",
             [feed, ",".join(group)],
         )
     con.execute("delete from landing.row_digest_rules where feed = ?", [feed])

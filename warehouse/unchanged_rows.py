@@ -2,7 +2,7 @@
 what was made of them then, so that a night's work follows what changed.
 
 A partner's nightly snapshot is mostly the rows it sent the night before. The loader remembers, per feed, each
-distinct row of the last loaded extract as a **digest** of its values as sent (MD5 keyed with a secret derived from
+row of the last loaded extract as a **digest** of its values as sent (MD5 keyed with a secret derived from
 the pseudonym key: without the key a digest cannot be matched to a guessed row), with the key and stored-values
 hash loading made of it (``landing.row_digests``), and what the rules reading **only the row itself** or **only
 the rows of its group** found in it (``landing.row_digest_problems``).
@@ -265,15 +265,25 @@ def remember(
     feed, load_id = unchanged.feed, unchanged.load_id
     sent = f"(select digest from {unchanged.digests} where digest is not null)"
     con.execute(f"delete from landing.row_digests where feed = ? and (_key is null or digest not in {sent})", [feed])
-    # the digests not remembered yet (few, on an ordinary night: found before the rows loaded are joined to them)
-    con.execute(
-        f"""insert into landing.row_digests
-            select ?, d.digest, any_value(l._key), any_value(l._row_hash)
-            from {unchanged.digests} d left join {loaded} l using (_line)
-            where d.digest is not null and d.digest not in (select digest from landing.row_digests where feed = ?)
-            group by d.digest""",
-        [feed, feed],
-    )
+    # the digests not remembered yet (few, on an ordinary night; every one on a first), each with the key and hash
+    # of its row if loaded. The hash table is built on the digests, not on the rows loaded: those carry two hashes
+    # as text each, and built on them a national first load of interventions peaked 130 MB higher and took twice
+    # the time (measured: bench/NOTES.md). A row sent twice is remembered twice, loaded once: the repeat, held
+    # back by the key's uniqueness, has no key, and only a row with a key is looked up (no aggregate over every
+    # digest to make them one: it cost more than the insert).
+    con.execute("set disabled_optimizers = 'build_side_probe_side'")
+    try:
+        con.execute(
+            f"""insert into landing.row_digests
+                select ?, d.digest, l._key, l._row_hash
+                from {loaded} l right join (
+                    select _line, digest from {unchanged.digests}
+                    where digest is not null
+                      and digest not in (select digest from landing.row_digests where feed = ?)) d using (_line)""",
+            [feed, feed],
+        )
+    finally:
+        con.execute("reset disabled_optimizers")
     # problems: a carried rule's answers for the rows still sent stay, and it adds those of the rows it ran on; an
     # uncarried rule's are this load's
     kept = [(table, [r for r in rules if reads(r) is not None]) for table, rules in plan]

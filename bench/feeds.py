@@ -18,6 +18,7 @@ import argparse
 import logging
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,8 @@ from warehouse.landing import Extract  # noqa: E402
 from warehouse.pseudonymise import install  # noqa: E402
 
 SPENT: dict[str, float] = {}
+PEAK: dict[str, float] = {}  # the process's highest resident memory (MB) seen during each step
+RUNNING: list[str] = []  # the steps running now, innermost last
 STEPS = ("total", "stage", "unchanged", "validate", "GX", "rules' SQL", "load", "remember")
 KEY = "k" * 32  # a pseudonym key for the fresh loader; the cost does not depend on it
 
@@ -45,15 +48,32 @@ def steps(spent: dict[str, float]) -> str:
     return "  ".join(f"{step} {spent.get(step, 0.0):5.1f}" for step in STEPS)
 
 
+def peaks(peak: dict[str, float]) -> str:
+    """One line of the peak resident memory (MB) seen in each step."""
+    return "  ".join(f"{step} {peak[step]:5.0f}" for step in STEPS if step in peak)
+
+
+def sample_memory() -> None:
+    """Forever, every 50 ms: the process's resident memory, as the peak of the steps running now."""
+    while True:
+        with open("/proc/self/status") as status:
+            rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+        for step in [*RUNNING, "total"]:
+            PEAK[step] = max(PEAK.get(step, 0.0), rss)
+        time.sleep(0.05)
+
+
 def timed(module: object, name: str, label: str) -> None:
     """Replace ``module.name`` with a wrapper that adds its time to ``SPENT[label]``."""
     inner: Callable = getattr(module, name)
 
     def wrapper(*args: object, **kwargs: object) -> object:
         started = time.perf_counter()
+        RUNNING.append(label)
         try:
             return inner(*args, **kwargs)
         finally:
+            RUNNING.remove(label)
             SPENT[label] = SPENT.get(label, 0.0) + time.perf_counter() - started
 
     setattr(module, name, wrapper)
@@ -121,6 +141,7 @@ def main() -> None:
     timed(path, "validate", "validate")
     timed(validation, "run_suite", "GX")
     timed(path.loading, "load", "load")
+    threading.Thread(target=sample_memory, daemon=True).start()
     log = logging.getLogger("bench.feeds")
     totals: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as scratch:
@@ -134,6 +155,7 @@ def main() -> None:
             if opts.feeds and extract.feed not in opts.feeds:
                 continue
             SPENT.clear()
+            PEAK.clear()
             started = time.perf_counter()
             path.load_extract(con, extract, pseudonym_key=KEY, pseudonym_key_version=1, logger=log)
             SPENT["total"] = time.perf_counter() - started
@@ -141,6 +163,7 @@ def main() -> None:
             for step, seconds in SPENT.items():
                 totals[step] = totals.get(step, 0.0) + seconds
             print(f"{extract.feed:24} {steps(SPENT)}", flush=True)
+            print(f"{'  peak MB':24} {peaks(PEAK)}", flush=True)
             if opts.pseudonym_cost:
                 install(con, KEY)
                 print(pseudonym_cost(con, get_contract(extract.feed), extract), flush=True)

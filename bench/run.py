@@ -50,6 +50,10 @@ BASE_CHILDREN = 2000
 # The night with changes (d): this share of the copies leaves every snapshot and as many new ones arrive, in the
 # snapshots and as the delta feeds' new rows (1% of children each way: a caseload's night, not a first load).
 CHANGED_SHARE = 0.01
+# The copies spread over this many sets of the generated LAs (three each), 153 LAs in all: England's local
+# authorities with a youth justice service, so the KPI models group as a national hub's do (copy k is LA set k mod
+# LA_SETS, its children its own).
+LA_SETS = 51
 TOKENS = {"police": "YOS_TOKEN_POLICE", "courts": "YOS_TOKEN_COURTS", "childrens_social_care": "YOS_TOKEN_CSC",
           "yos": "YOS_TOKEN_YOS", "reference": "YOS_TOKEN_REFERENCE"}  # fmt: skip
 
@@ -179,11 +183,11 @@ def scale(base: Path, out: Path, factor: int, changed: int = 0) -> dict[str, int
         src = base / c.partner / f"{feed}.csv"
         dest = out / c.partner / f"{feed}.csv"
         dest.parent.mkdir(parents=True, exist_ok=True)
-        # Each copy is its own local authority (copy 0 the generated ones, the partnership's LA among them), so the
+        # Copy k's LAs are LA set k mod LA_SETS (set 0 the generated ones, the partnership's LA among them), so the
         # KPI models group as they would at a national hub, not one LA's sums over every copy; the population
-        # table gets each copy's LAs. Other reference data (national comparators) is national already, and a
-        # partnership's board meets as often whatever its size: both are sent as generated (copies of board
-        # meetings would repeat their key and be quarantined).
+        # table gets each set's LAs, its population times the copies in the set. Other reference data (national
+        # comparators) is national already, and a partnership's board meets as often whatever its size: both are
+        # sent as generated (copies of board meetings would repeat their key and be quarantined).
         if (c.partner == "reference" and feed != "population_10_17") or feed == "board_attendance":
             if changed:
                 continue
@@ -191,7 +195,7 @@ def scale(base: Path, out: Path, factor: int, changed: int = 0) -> dict[str, int
         elif feed == "population_10_17":  # sent once: every LA of the first night's copies and of the next night's
             if changed:
                 continue
-            first, last = 0, factor + changed_copies(factor)
+            first, last = 0, min(LA_SETS, factor + changed_copies(factor))
         elif not changed:
             first, last = 0, factor
         elif c.kind == "snapshot":
@@ -203,14 +207,16 @@ def scale(base: Path, out: Path, factor: int, changed: int = 0) -> dict[str, int
             q = f'"{name}"'
             if last == 1:
                 expr = q
+            elif feed == "population_10_17" and name == "population":
+                expr = f"{q}::bigint * (({factor + changed_copies(factor)} - k + {LA_SETS - 1}) // {LA_SETS})"
             elif col.identifier == "pnc":  # keep the PNC format: shift the serial digits per copy
                 expr = (f"case when {q} is null then null else left({q}, 3) || lpad(((substr({q}, 4, 7)::bigint "
                         f"+ k * 7919) % 10000000)::varchar, 7, '0') || right({q}, 1) end")  # fmt: skip
             elif (
                 col.format is not None and col.format.name == "ons_la"
-            ):  # E06000015 -> E06000032 in copy 1: distinct per copy, still a code
+            ):  # E06000015 -> E06000032 in copy 1: distinct per LA set, still a code
                 expr = (f"case when {q} is null then null else left({q}, 3) || lpad(((substr({q}, 4, 6)::bigint "
-                        f"+ k * 17) % 1000000)::varchar, 6, '0') end")  # fmt: skip
+                        f"+ (k % {LA_SETS}) * 17) % 1000000)::varchar, 6, '0') end")  # fmt: skip
             elif col.identifier == "upn":
                 expr = f"case when {q} is null then null else left({q}, 1) || lpad(((substr({q}, 2, 11)::bigint + k * 104729) % 100000000000)::varchar, 11, '0') || right({q}, 1) end"
             elif (

@@ -126,8 +126,11 @@ def measure(args: list[str], env: dict[str, str], server: int | None = None) -> 
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
+    samples: list[tuple[float, float]] = []  # (epoch seconds, MB): where in the run the peak was
     while proc.poll() is None:
-        peak = max(peak, _tree_rss_kb(proc.pid))
+        rss = _tree_rss_kb(proc.pid)
+        peak = max(peak, rss)
+        samples.append((time.time(), rss / 1024))
         if server:
             server_peak = max(server_peak, _tree_rss_kb(server))
         time.sleep(0.05)
@@ -140,7 +143,7 @@ def measure(args: list[str], env: dict[str, str], server: int | None = None) -> 
     return {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 1), "peak_rss_mb": round(peak / 1024, 1),
             "output": "".join(out), "server_peak_rss_mb": round(server_peak / 1024, 1),
             "server_cpu_seconds": round(_tree_cpu_seconds(server) - server_cpu, 1) if server else None,
-            "started_at": started_at, "finished_at": started_at + wall}  # fmt: skip
+            "started_at": started_at, "finished_at": started_at + wall, "samples": samples}  # fmt: skip
 
 
 def start_prefect_server(work: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str, float]:
@@ -258,10 +261,14 @@ def stages(run: dict, data: Path) -> dict:
     if first is None:
         return {}
     published = (data / "yos.duckdb").stat().st_mtime
+    bounds = {"before_loading": (run["started_at"], first), "loading": (first, last), "publishing": (last, published),
+              "after": (published, run["finished_at"])}  # fmt: skip
+    peaks = {step: round(max((mb for t, mb in run["samples"] if start <= t <= end), default=0.0))
+             for step, (start, end) in bounds.items()}  # fmt: skip
     return {"before_loading": round(first - run["started_at"], 1), "loading": round(last - first, 1),
             "publishing": round(published - last, 1), "after": round(run["finished_at"] - published, 1),
             "received": int(received), "added": int(added), "replaced": int(replaced),
-            "quarantined": int(quarantined)}  # fmt: skip
+            "quarantined": int(quarantined), "peaks": peaks}  # fmt: skip
 
 
 def main() -> None:
@@ -366,8 +373,10 @@ def main() -> None:
 def _split(st: dict) -> str:
     if not st:
         return "(no load recorded)"
+    pk = st["peaks"]
     return (f"{st['before_loading']} s pulling and landing, {st['loading']} s loading (stage, validate, load), "
-            f"{st['publishing']} s publishing, {st['after']} s board pack, alerts and the flow's end")  # fmt: skip
+            f"{st['publishing']} s publishing, {st['after']} s board pack, alerts and the flow's end; peak RSS in "
+            f"each: {pk['before_loading']:,}, {pk['loading']:,}, {pk['publishing']:,} and {pk['after']:,} MB")  # fmt: skip
 
 
 def _code_version() -> str:

@@ -240,6 +240,28 @@ def test_a_group_rule_runs_on_the_groups_that_changed(pipeline, tmp_path: Path) 
     assert (two.rows_received, two.rows_loaded, two.rows_quarantined) == (5, 3, 2)
 
 
+def test_a_row_sent_twice_is_remembered_loaded_once_and_held_back_once(pipeline, tmp_path: Path) -> None:
+    """The repeat of a row is held back by the key's uniqueness: remembered without a key, it is never looked up, and
+    the copy loaded keeps its version night after night."""
+    con = pipeline.con
+    a, b = {"outcome_id": "A"}, {"outcome_id": "B"}
+    one = load_rows(pipeline, tmp_path, "police_outcomes", [a, a, b], "one.csv")
+    assert (one.rows_loaded, one.rows_quarantined, one.versions_added) == (2, 1, 2)
+    remembered = "select count(*), count(_key), count(distinct digest) from landing.row_digests"
+    assert con.execute(remembered).fetchone() == (3, 2, 2)
+    for night, rows in (("two.csv", [b, a, a, {"outcome_id": "C"}]), ("three.csv", [a, b, a, {"outcome_id": "C"}])):
+        again = load_rows(pipeline, tmp_path, "police_outcomes", rows, night)
+        assert (again.rows_loaded, again.rows_quarantined, again.versions_added, again.versions_replaced) == (
+            3, 1, 1 if night == "two.csv" else 0, 0)  # fmt: skip
+        repeat = con.execute(
+            "select line from quarantine.row_problems where load_id = ? and rule_id = 'police_outcomes.key.unique'",
+            [again.load_id],
+        ).fetchall()
+        assert repeat == [(4,)]  # the second A, wherever the first is
+        assert con.execute(remembered).fetchone() == (3, 3, 3)  # the keyless repeat forgotten: A is known
+    assert con.execute("select count(*) from history.police_outcomes").fetchone()[0] == 3
+
+
 def test_a_row_holding_the_separator_is_never_remembered(pipeline, tmp_path: Path) -> None:
     rows = [{"outcome_id": "A"}, {"outcome_id": "B", "offence_code": "AB\x1fC"}]
     load_rows(pipeline, tmp_path, "police_outcomes", rows, "one.csv")

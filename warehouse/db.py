@@ -127,6 +127,11 @@ def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
     # The time zone is fixed: a timestamp's date and its text (in a row's hash) follow the session's zone, and a
     # server moved to another zone would otherwise store the same row sent again as a new version.
     con.execute("set TimeZone = 'UTC'")
+    # Publishing binds the history views over their Parquet parts many times (each model, and kpi.measures through
+    # every kpi view): each bind read every part's footer again, and at national size creating kpi.measures alone
+    # took 1.2 s and left 580 MB more resident, publishing's peak 1,872 MB; cached, 0.5 s and 1,103 MB
+    # (bench/NOTES.md). Parts are never rewritten in place (warehouse.history_parts).
+    con.execute("set parquet_metadata_cache = true")
     migrate(con)
     # Per-load working tables (staging): in memory, never in the file; a cursor of this connection sees them too.
     # Compressed at a checkpoint, which staging asks for when an extract did not fit in memory (see staging).

@@ -255,6 +255,7 @@ def load_extract(
         unchanged = unchanged_rows.prepare(
             con, contract, staged.table, contract.rules(received_on, year), load_id=load_id,
             pseudonym_key=pseudonym_key, pseudonym_key_version=pseudonym_key_version,
+            as_of=extract.declared_period_end or received_on,
         )  # fmt: skip
         if contract.collection_year:
             context = ssda903_context.prepare(

@@ -174,7 +174,8 @@ def _load(
     A snapshot that would withdraw more than ``max_withdrawn_share`` of the feed's current rows (a file cut short or
     holding only its header) raises SnapshotShrinks before anything is changed. ``known`` (``_line, _key,
     _row_hash``) gives the key and row hash of lines whose row was loaded before unchanged
-    (:mod:`warehouse.unchanged_rows`): they are looked up, not computed. The rows loaded: ``Loaded.rows``. Runs inside the
+    (:mod:`warehouse.unchanged_rows`): they are looked up, not computed, and each is its key's current version, so
+    it is not joined to history. The rows loaded: ``Loaded.rows``. Runs inside the
     caller's transaction."""
     table = ensure_table(con, contract)
     stored = stored_columns(contract)
@@ -204,7 +205,7 @@ def _load(
         added = con.execute(insert).fetchone()[0]
         # read from history, not copied: a first load's rows are every row (a table of them held 5 million keys and
         # hashes in memory at national size, and the night's peak with them)
-        rows = f"(select _line, _key, _row_hash from {table} where _loaded_by = {load_id})"
+        rows = f"(select _line, _key, _row_hash, false as _stale from {table} where _loaded_by = {load_id})"
         return Loaded(rows_loaded=added, versions_added=added, versions_replaced=0, rows=rows)
     # Stale: a newer version of the key is already current, or (snapshot) a newer snapshot was already loaded.
     newer_snapshot = False
@@ -221,11 +222,14 @@ def _load(
     # every arriving row here, each current key's hashes gathered in a list, ran out of memory at national size
     # under the default cap (a second snapshot of interventions; measured: bench/NOTES.md).
     hashes = f"select _line, _key, _row_hash from ({arriving()})"
-    if known:  # looked up: every line of it not quarantined; computed: the rest
-        hashes = f"""select _line, _key, _row_hash from {known} where _line not in (
-                         select line from quarantine.row_problems
-                         where load_id = {load_id} and severity = 'error' and line is not null)
-                     union all select _line, _key, _row_hash from ({arriving(but=f"select _line from {known}")})"""
+    # Looked up (every line of ``known`` not quarantined): the current version of its key, unchanged, and stale only
+    # if a newer snapshot was loaded (warehouse.unchanged_rows.prepare says why), so not joined to history.
+    looked_up = "select null::bigint, null, null, false, false where false"
+    if known:
+        looked_up = f"""select _line, _key, _row_hash, {str(newer_snapshot).lower()}, true from {known}
+                        where _line not in (select line from quarantine.row_problems
+                                            where load_id = {load_id} and severity = 'error' and line is not null)"""
+        hashes = f"select _line, _key, _row_hash from ({arriving(but=f'select _line from {known}')})"
     matched = "filter (where h._key is not null)"  # (NULL, NULL) < (a, b) is false, not NULL: rows compare NULLs
     con.execute(
         f"""create or replace temp table {LOADED} as
@@ -235,7 +239,8 @@ def _load(
                    coalesce(bool_or(h._row_hash = a._row_hash) {matched}, false) as _unchanged
             from ({hashes}) a
             left join {table} h on h._key = a._key and h._replaced_by is null
-            group by a._line, a._key, a._row_hash"""
+            group by a._line, a._key, a._row_hash
+            union all {looked_up}"""
     )
     rows_loaded, new_rows, stale_rows = con.execute(
         "select count(*), count(*) filter (where not _stale and not _unchanged), count(*) filter (where _stale) "
@@ -254,7 +259,7 @@ def _load(
         if current and withdrawing > max_withdrawn_share * current and (withdrawing > FEW or not sent):
             raise SnapshotShrinks(withdrawing, current)
     changed = con.execute(
-        f"""update {table} h set _replaced_by = {load_id} from {LOADED} i
+        f"""update {table} h set _replaced_by = {load_id} from (select * from {LOADED} where not _unchanged) i
             where h._key = i._key and h._replaced_by is null and not i._stale and h._row_hash <> i._row_hash"""
     ).fetchone()[0]
     withdrawn = 0

@@ -111,6 +111,8 @@ def apply(
             con.execute("begin")
             if exists:
                 con.execute(f"delete from history.{feed} where {date_col} < ?", [cutoff])
+            if old_rows:  # a row remembered as its key's current version may be among them: loaded again if sent
+                unchanged_rows.forget(con, feed)
             if ids:
                 con.execute("delete from quarantine.row_problems where extract_id in (select unnest(?))", [ids])
                 unchanged_rows.forget(con, feed, extracts=ids)  # what is remembered of a deleted extract goes too

@@ -20,7 +20,11 @@ the rows of its group** found in it (``landing.row_digest_problems``).
   row. A date not after the day the extract was received is a rule of that day: its answers are copied only to an
   extract received the same day.
 
-Loading looks up an unchanged row's key and hash rather than computing its pseudonyms again.
+Loading looks up an unchanged row's key and hash rather than computing its pseudonyms again, and takes it as its
+key's current version without reading history. That holds while nothing but the feed's own loads changes its
+history and no load is for an earlier period: a row the last load found stale is remembered without its key, the
+lookup is made only when the remembered load's period is not later than this one's, and retention deleting any
+row of the feed's history forgets its memory.
 
 What is quarantined, loaded and counted is the same as checking every row: the digest covers every value as sent,
 and a change to what made the rows (:func:`made_by`: the contract's file, its code lists and formats, the loader's
@@ -31,6 +35,7 @@ in full every time).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -142,10 +147,15 @@ def prepare(
     load_id: int,
     pseudonym_key: str,
     pseudonym_key_version: int,
+    as_of: dt.date,
 ) -> Unchanged:
     """Digest every row of the staged extract ``checked`` (and the group of each, for the groups ``rules`` read),
     and compare them with the feed's memory. Call after staging, before validating; :func:`drop` removes what this
-    makes."""
+    makes.
+
+    ``known`` (the rows looked up) is made only when the remembered load's period is not later than ``as_of``, this
+    load's: a row looked up is then the current version of its key, unchanged and not stale, and loading takes it
+    as that without reading history (:func:`warehouse.loading.load`)."""
     feed = contract.feed
     columns = [f'"{c}__raw"' for c in contract.column_names]
     text = f"concat({f', {SEPARATOR}, '.join(columns)})"
@@ -205,13 +215,21 @@ def prepare(
             [feed, ",".join(group)],
         )
         unchanged.regrouped[group] = f"scratch.main.regrouped_{load_id}_{i}"
-    con.execute(
-        f"""create table scratch.main.known_{load_id} as
-            select d._line, r._key, r._row_hash from scratch.main.digests_{load_id} d
-            join landing.row_digests r on r.feed = ? and r.digest = d.digest where r._key is not null""",
+    unchanged.changed = f"scratch.main.changed_{load_id}"
+    # the period of the load remembered (as loading took it: the declared end, else the day received)
+    remembered_as_of = con.execute(
+        """select coalesce(e.declared_period_end, e.received_at::date) from landing.row_digest_feeds f
+           join audit.loads l using (load_id) join landing.extracts e using (extract_id) where f.feed = ?""",
         [feed],
-    )
-    unchanged.changed, unchanged.known = f"scratch.main.changed_{load_id}", f"scratch.main.known_{load_id}"
+    ).fetchone()
+    if remembered_as_of is not None and remembered_as_of[0] <= as_of:
+        con.execute(
+            f"""create table scratch.main.known_{load_id} as
+                select d._line, r._key, r._row_hash from scratch.main.digests_{load_id} d
+                join landing.row_digests r on r.feed = ? and r.digest = d.digest where r._key is not null""",
+            [feed],
+        )
+        unchanged.known = f"scratch.main.known_{load_id}"
     staged = con.execute(f"select count(*) from {checked}").fetchone()[0]
     unchanged.rows_unchanged = staged - con.execute(f"select count(*) from {unchanged.changed}").fetchone()[0]
     return unchanged
@@ -258,15 +276,23 @@ def remember(
     pseudonym_key_version: int,
     loaded: str,
 ) -> None:
-    """Make the feed's memory this load's extract: its digests, the key and row hash of each row loaded (``loaded``:
-    a relation of ``_line, _key, _row_hash``), its groups' fingerprints, and what the rules reading only the row or
-    its group found (``plan``: the rules by the table each ran on). Runs in the load's transaction, after
+    """Make the feed's memory this load's extract: its digests, the key and row hash of each row loaded and now the
+    current version of its key (``loaded``: a relation of ``_line, _key, _row_hash, _stale``; a stale row, kept
+    only for lineage, is remembered without them), its groups' fingerprints, and what the rules reading only the
+    row or its group found (``plan``: the rules by the table each ran on). Runs in the load's transaction, after
     loading."""
     feed, load_id = unchanged.feed, unchanged.load_id
     sent = f"(select digest from {unchanged.digests} where digest is not null)"
-    con.execute(f"delete from landing.row_digests where feed = ? and (_key is null or digest not in {sent})", [feed])
+    # a row this load found stale is not its key's current version: remembered again below, without its key
+    stale = f"""(select d.digest from {unchanged.digests} d
+                 join (select _line from {loaded} where _stale) l using (_line))"""
+    con.execute(
+        f"""delete from landing.row_digests
+            where feed = ? and (_key is null or digest not in {sent} or digest in {stale})""",
+        [feed],
+    )
     # the digests not remembered yet (few, on an ordinary night; every one on a first), each with the key and hash
-    # of its row if loaded. The hash table is built on the digests, not on the rows loaded: those carry two hashes
+    # of its row if loaded as the current version. The hash table is built on the digests, not on the rows loaded: those carry two hashes
     # as text each, and built on them a national first load of interventions peaked 130 MB higher and took twice
     # the time (measured: bench/NOTES.md). A new row sent twice is remembered twice, loaded once: the repeat, held
     # back by the key's uniqueness, has no key, and only a row with a key is looked up (no aggregate over every
@@ -275,7 +301,8 @@ def remember(
     try:
         con.execute(
             f"""insert into landing.row_digests
-                select ?, d.digest, l._key, l._row_hash
+                select ?, d.digest, case when not l._stale then l._key end,
+                       case when not l._stale then l._row_hash end
                 from {loaded} l right join (
                     select _line, digest from {unchanged.digests}
                     where digest is not null

@@ -262,6 +262,63 @@ def test_a_row_sent_twice_is_remembered_loaded_once_and_held_back_once(pipeline,
     assert con.execute("select count(*) from history.police_outcomes").fetchone()[0] == 3
 
 
+def _nights_both_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, nights: list) -> dict[str, list]:  # noqa: ANN001
+    """Each night (rows and the period it declares, or "retention") run twice, remembering and forgetting: per
+    night, the load's counts and the feed's history after it."""
+    from flows.steps import Pipeline
+
+    found: dict[str, list] = {}
+    for way in ("remembering", "forgetting"):
+        monkeypatch.setenv("YOS_DATA_DIR", str(tmp_path / way))
+        found[way] = []
+        with Pipeline() as p:
+            for i, night in enumerate(nights):
+                if night == "retention":
+                    p.apply_retention()
+                    continue
+                rows, period = night
+                if way == "forgetting":
+                    unchanged_rows.forget(p.con, "police_outcomes")
+                # a row of its own each night: the same file twice would be the same extract, loaded once
+                night_rows = [*rows, {"outcome_id": f"NIGHT{i}"}]
+                path = write_extract(tmp_path / way / f"night-{i}.csv", "police_outcomes", night_rows)
+                r = p.load(p.land_file("police_outcomes", path, period=period))
+                history = p.con.execute(
+                    "select outcome_id, _as_of, _loaded_by, _line, _replaced_by from history.police_outcomes "
+                    "order by all"
+                ).fetchall()
+                found[way].append(((r.status, r.rows_loaded, r.versions_added, r.versions_replaced), history))
+    return found
+
+
+def test_a_row_looked_up_is_loaded_as_checking_it_would_after_a_late_extract(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row looked up is taken as its key's current version without reading history: not after an extract for a
+    later period (its rows are stale against that one), nor when the last load found it stale."""
+    rows = [{"outcome_id": "A"}, {"outcome_id": "B"}]
+    june, may, may20, june15 = (dt.date(2026, 6, 30), dt.date(2026, 5, 31), dt.date(2026, 5, 20),
+                                dt.date(2026, 6, 15))  # fmt: skip
+    nights = [(rows, (None, june)), (rows, (None, may)), (rows, (None, may20)), (rows, (None, june15)),
+              (rows, (None, dt.date(2026, 7, 31)))]  # fmt: skip
+    found = _nights_both_ways(tmp_path, monkeypatch, nights)
+    assert found["remembering"] == found["forgetting"]
+    # the late nights' rows are kept for lineage, never current
+    stale = [v for v in found["forgetting"][3][1] if v[2] == v[4] and v[0] in ("A", "B")]
+    assert len(stale) == 6
+
+
+def test_a_row_retention_deleted_comes_back_when_sent_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retention deletes history rows by their own date, current versions too: a row remembered as current is then
+    gone, and sent again it is loaded again, as checking it would."""
+    old = dt.date.today().replace(year=dt.date.today().year - 8).isoformat()
+    rows = [{"outcome_id": "OLD", "dob": "2004-01-01", "offence_date": old, "outcome_date": old},
+            {"outcome_id": "NEW"}]  # fmt: skip
+    found = _nights_both_ways(tmp_path, monkeypatch, [(rows, (None, None)), "retention", (rows, (None, None))])
+    assert found["remembering"] == found["forgetting"]
+    assert sum(v[0] == "OLD" for v in found["remembering"][1][1]) == 1  # deleted, and back
+
+
 def test_a_row_holding_the_separator_is_never_remembered(pipeline, tmp_path: Path) -> None:
     rows = [{"outcome_id": "A"}, {"outcome_id": "B", "offence_code": "AB\x1fC"}]
     load_rows(pipeline, tmp_path, "police_outcomes", rows, "one.csv")

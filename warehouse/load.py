@@ -233,6 +233,7 @@ def load_extract(
         return LoadResult(extract, done, "already_loaded")
 
     received_on = extract.received_at.date()
+    as_of = extract.declared_period_end or received_on  # the period the extract's rows are versions as of
     year = collection_year(con, contract, extract) if contract.collection_year else None
     load_id = audit.start_load(
         con, extract, contract_version=contract.version, collection_year=year,
@@ -255,7 +256,7 @@ def load_extract(
         unchanged = unchanged_rows.prepare(
             con, contract, staged.table, contract.rules(received_on, year), load_id=load_id,
             pseudonym_key=pseudonym_key, pseudonym_key_version=pseudonym_key_version,
-            as_of=extract.declared_period_end or received_on,
+            as_of=as_of,
         )  # fmt: skip
         if contract.collection_year:
             context = ssda903_context.prepare(
@@ -297,12 +298,13 @@ def load_extract(
             staged.table,
             load_id=load_id,
             extract_id=extract.extract_id,
-            as_of=extract.declared_period_end or received_on,
+            as_of=as_of,
             max_withdrawn_share=limit,
             known=unchanged.known,
         )
         unchanged_rows.remember(
             con, unchanged, checked.plan, pseudonym_key_version=pseudonym_key_version, loaded=loaded.rows,
+            as_of=as_of,
         )  # fmt: skip
         if received != loaded.rows_loaded + checked.quarantined_lines:
             raise AccountingError(

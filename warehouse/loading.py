@@ -229,7 +229,13 @@ def _load(
         looked_up = f"""select _line, _key, _row_hash, {str(newer_snapshot).lower()}, true from {known}
                         where _line not in (select line from quarantine.row_problems
                                             where load_id = {load_id} and severity = 'error' and line is not null)"""
-        hashes = f"select _line, _key, _row_hash from ({arriving(but=f'select _line from {known}')})"
+        # the rest, computed: few, and held so that the join below knows it (estimated from the whole extract, it
+        # built its hash table on history's current versions instead, 12-15 s for national interventions)
+        con.execute(
+            f"""create or replace temp table {LOADED}_computed as
+                select _line, _key, _row_hash from ({arriving(but=f"select _line from {known}")})"""
+        )
+        hashes = f"select * from {LOADED}_computed"
     matched = "filter (where h._key is not null)"  # (NULL, NULL) < (a, b) is false, not NULL: rows compare NULLs
     con.execute(
         f"""create or replace temp table {LOADED} as
@@ -285,3 +291,4 @@ def _load(
 def drop_loaded(con: duckdb.DuckDBPyConnection) -> None:
     """Drop :data:`LOADED`: it holds a line, key and hash for every row of the last load."""
     con.execute(f"drop table if exists {LOADED}")
+    con.execute(f"drop table if exists {LOADED}_computed")

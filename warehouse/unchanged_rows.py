@@ -217,12 +217,8 @@ def prepare(
         unchanged.regrouped[group] = f"scratch.main.regrouped_{load_id}_{i}"
     unchanged.changed = f"scratch.main.changed_{load_id}"
     # the period of the load remembered (as loading took it: the declared end, else the day received)
-    remembered_as_of = con.execute(
-        """select coalesce(e.declared_period_end, e.received_at::date) from landing.row_digest_feeds f
-           join audit.loads l using (load_id) join landing.extracts e using (extract_id) where f.feed = ?""",
-        [feed],
-    ).fetchone()
-    if remembered_as_of is not None and remembered_as_of[0] <= as_of:
+    remembered_as_of = con.execute("select as_of from landing.row_digest_feeds where feed = ?", [feed]).fetchone()
+    if remembered_as_of is not None and remembered_as_of[0] is not None and remembered_as_of[0] <= as_of:
         con.execute(
             f"""create table scratch.main.known_{load_id} as
                 select d._line, r._key, r._row_hash from scratch.main.digests_{load_id} d
@@ -275,12 +271,13 @@ def remember(
     *,
     pseudonym_key_version: int,
     loaded: str,
+    as_of: dt.date,
 ) -> None:
     """Make the feed's memory this load's extract: its digests, the key and row hash of each row loaded and now the
     current version of its key (``loaded``: a relation of ``_line, _key, _row_hash, _stale``; a stale row, kept
     only for lineage, is remembered without them), its groups' fingerprints, and what the rules reading only the
-    row or its group found (``plan``: the rules by the table each ran on). Runs in the load's transaction, after
-    loading."""
+    row or its group found (``plan``: the rules by the table each ran on), and ``as_of``, the load's period end.
+    Runs in the load's transaction, after loading."""
     feed, load_id = unchanged.feed, unchanged.load_id
     sent = f"(select digest from {unchanged.digests} where digest is not null)"
     # a row this load found stale is not its key's current version: remembered again below, without its key
@@ -352,8 +349,9 @@ def remember(
         con.executemany("insert into landing.row_digest_rules values (?, ?, ?)", remembered)
     con.execute("delete from landing.row_digest_feeds where feed = ?", [feed])
     con.execute(
-        "insert into landing.row_digest_feeds values (?, ?, ?, ?)",
-        [feed, load_id, unchanged.made_by, pseudonym_key_version],
+        "insert into landing.row_digest_feeds (feed, load_id, made_by, pseudonym_key_version, as_of) "
+        "values (?, ?, ?, ?, ?)",
+        [feed, load_id, unchanged.made_by, pseudonym_key_version, as_of],
     )
 
 

@@ -135,7 +135,7 @@ class Loaded:
     rows_loaded: int
     versions_added: int
     versions_replaced: int
-    rows: str = LOADED  # a relation of the line, key and row hash of every row loaded
+    rows: str = LOADED  # a relation of the line, key, row hash and staleness of every row loaded
 
 
 def load(
@@ -224,9 +224,9 @@ def _load(
     hashes = f"select _line, _key, _row_hash from ({arriving()})"
     # Looked up (every line of ``known`` not quarantined): the current version of its key, unchanged, and stale only
     # if a newer snapshot was loaded (warehouse.unchanged_rows.prepare says why), so not joined to history.
-    looked_up = "select null::bigint, null, null, false, false where false"
+    looked_up = ""
     if known:
-        looked_up = f"""select _line, _key, _row_hash, {str(newer_snapshot).lower()}, true from {known}
+        looked_up = f"""union all select _line, _key, _row_hash, {str(newer_snapshot).lower()}, true from {known}
                         where _line not in (select line from quarantine.row_problems
                                             where load_id = {load_id} and severity = 'error' and line is not null)"""
         # the rest, computed: few, and held so that the join below knows it (estimated from the whole extract, it
@@ -246,7 +246,7 @@ def _load(
             from ({hashes}) a
             left join {table} h on h._key = a._key and h._replaced_by is null
             group by a._line, a._key, a._row_hash
-            union all {looked_up}"""
+            {looked_up}"""
     )
     rows_loaded, new_rows, stale_rows = con.execute(
         "select count(*), count(*) filter (where not _stale and not _unchanged), count(*) filter (where _stale) "

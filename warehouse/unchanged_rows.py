@@ -172,7 +172,7 @@ def prepare(
         {"secret": _digest_secret(pseudonym_key)},
     )
     state = con.execute(
-        "select made_by, pseudonym_key_version from landing.row_digest_feeds where feed = ?", [feed]
+        "select made_by, pseudonym_key_version, as_of from landing.row_digest_feeds where feed = ?", [feed]
     ).fetchone()
     unchanged = Unchanged(feed, load_id, checked, checked, made_by(contract), None)
     # each group's fingerprint: its rows' digests, each with its place in the group in file order (hashed together
@@ -193,7 +193,7 @@ def prepare(
                       from scratch.main.digests_{load_id})
                 group by grp"""
         )
-    if state != (unchanged.made_by, pseudonym_key_version):
+    if state is None or state[:2] != (unchanged.made_by, pseudonym_key_version):
         if state is not None:
             forget(con, feed)
         return unchanged
@@ -216,9 +216,8 @@ def prepare(
         )
         unchanged.regrouped[group] = f"scratch.main.regrouped_{load_id}_{i}"
     unchanged.changed = f"scratch.main.changed_{load_id}"
-    # the period of the load remembered (as loading took it: the declared end, else the day received)
-    remembered_as_of = con.execute("select as_of from landing.row_digest_feeds where feed = ?", [feed]).fetchone()
-    if remembered_as_of is not None and remembered_as_of[0] is not None and remembered_as_of[0] <= as_of:
+    remembered_as_of = state[2]  # the remembered load's period (as loading took it); none from before migration 010
+    if remembered_as_of is not None and remembered_as_of <= as_of:
         con.execute(
             f"""create table scratch.main.known_{load_id} as
                 select d._line, r._key, r._row_hash from scratch.main.digests_{load_id} d

@@ -3,10 +3,11 @@
 The published file ``<data>/yos.duckdb`` holds only pseudonymised data and views: ``history`` (every version, as
 views over Parquet parts written once per load: :mod:`warehouse.history_parts`), the ``core`` views of current rows
 (as at any load), the SQL models in ``transforms/`` (in the order of the inputs each declares in the YAML beside it),
-audit figures without row values, and a ``catalog`` of every view and column. It is built as ``yos.next.duckdb``,
-checkpointed, and renamed over the live file: an analyst who has the old file open keeps a consistent view, a new
-connection sees the new data, and nobody ever sees a half-built file. The previous file is kept as
-``yos.prev.duckdb`` for rollback, and so are the parts it reads.
+audit figures without row values, and a ``catalog`` of every view and column. The stored models are computed from
+the loader's own current versions (the same rows the parts hold, read without joining the replacements back on). It
+is built as ``yos.next.duckdb``, checkpointed, and renamed over the live file: an analyst who has the old file open
+keeps a consistent view, a new connection sees the new data, and nobody ever sees a half-built file. The previous
+file is kept as ``yos.prev.duckdb`` for rollback, and so are the parts it reads.
 """
 
 from __future__ import annotations
@@ -272,6 +273,18 @@ def _partnership(con: duckdb.DuckDBPyConnection, area: dict[str, str]) -> None:
         con.execute(f"comment on column core.partnership.{column} is {sql_literal(comment)}")
 
 
+def _current_rows_from_loader(con: duckdb.DuckDBPyConnection, home: str) -> None:
+    """While the stored models are computed, each ``core.<feed>`` reads the current versions from the loader's own
+    table (``home``), not the Parquet parts with their replacements joined back on: the same rows, read from
+    DuckDB's own storage, filtered on a column rather than joined. :func:`_core_views` then points them back at the
+    published history (the analysts' file never reads the loader's)."""
+    for feed in all_contracts():
+        con.execute(
+            f"create or replace view core.{feed} as select * exclude ({', '.join(history_parts.LOADER_ONLY)}, "
+            f"{history_parts.CHANGES}) from {home}.history.{feed} where {history_parts.CHANGES} is null"
+        )
+
+
 def _reading(body: str, models: list[tuple[str, str]], hidden_schema: str) -> str:
     """``body`` with each of the materialised ``models`` it names read from ``hidden_schema`` (``_stored`` or
     ``_live``) directly."""
@@ -378,7 +391,9 @@ def build(con: duckdb.DuckDBPyConnection, target: Path, area: dict[str, str], th
         _partnership(con, area)
         apply_transforms(con)
         _inherit_column_comments(con)
+        _current_rows_from_loader(con, home)
         _materialise(con)
+        _core_views(con)  # the core views read the published history again, and their comments come back
         disclosure.publish_views(con, threshold)
         con.execute(
             """create or replace view main.catalog as

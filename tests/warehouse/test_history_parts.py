@@ -124,3 +124,27 @@ def test_a_copied_data_directory_is_readable_and_the_next_run_names_its_own_part
     assert not history_parts.named_elsewhere(con, published)
     assert con.execute("select outcome_id from core.police_outcomes").fetchall() == [("A",)]
     con.close()
+
+
+def test_stored_models_hold_what_their_live_definitions_give_over_the_parts(pipeline: Pipeline, tmp_path: Path) -> None:
+    # publishing computes the stored models from the loader's own current versions, then points the core views back
+    # at the parts: what is stored must be what an analyst's live query over the parts gives, a replaced version
+    # (A's first) left out of both
+    publish_rows(pipeline, tmp_path, [{"outcome_id": "A"}, {"outcome_id": "B"}], "one.csv")
+    publish_rows(pipeline, tmp_path, [{"outcome_id": "A", "outcome_type": "8"}, {"outcome_id": "C"}], "two.csv")
+    con = connect_analyst(pipeline.paths.published_db)
+    try:
+        query = "select table_name from duckdb_tables() where schema_name = '_stored'"
+        stored = [n for (n,) in con.execute(query).fetchall()]
+        assert "conformed__outcomes" in stored and "kpi__measures" in stored
+        for name in stored:
+            differ = con.execute(
+                f"""select count(*) from ((select * from _stored.{name} except all select * from _live.{name})
+                    union all (select * from _live.{name} except all select * from _stored.{name}))"""
+            ).fetchone()[0]
+            assert differ == 0, name
+        assert con.execute("select count(*) from _stored.conformed__outcomes").fetchone()[0] == 3  # A, B, C once each
+        # the published views read the parts beside the file, never the loader's database
+        assert con.execute("select count(*) from duckdb_views() where sql ilike '%loader.%'").fetchone()[0] == 0
+    finally:
+        con.close()

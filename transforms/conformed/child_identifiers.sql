@@ -4,19 +4,19 @@
 -- person id; care incidents pair the council's child id with the PNC ID. A child is keyed by the first of these it
 -- reaches: yos:<YOS id>, else pnc:<PNC ID>, else la:<council child id>, else force:<force person id>.
 -- Every identifier here is a keyed-hash pseudonym; none can be reversed in the warehouse.
+-- Each step reads the YOS case records itself, and pnc_to_yos, read three times, is NOT MATERIALIZED: DuckDB
+-- would otherwise hold the shared steps' results at once, and at national size under the loader's memory cap that
+-- spilled (20 s against 3 s; measured: bench/NOTES.md).
 create or replace view conformed.child_identifiers as
 with
 
-yos_links as (
-    select distinct yos_child_id, pnc_id, la_child_id from core.yos_interventions
-),
-
-pnc_to_yos as (
-    select pnc_id, min(yos_child_id) as yos_child_id from yos_links where pnc_id is not null group by pnc_id
+pnc_to_yos as not materialized (
+    select pnc_id, min(yos_child_id) as yos_child_id from core.yos_interventions where pnc_id is not null group by all
 ),
 
 la_to_yos as (
-    select la_child_id, min(yos_child_id) as yos_child_id from yos_links where la_child_id is not null group by all
+    select la_child_id, min(yos_child_id) as yos_child_id from core.yos_interventions
+    where la_child_id is not null group by all
 ),
 
 la_to_pnc as (
@@ -36,12 +36,12 @@ pncs as (
     union select pnc_id from core.court_disposals where pnc_id is not null
     union select pnc_id from core.custody_transfers where pnc_id is not null
     union select pnc_id from core.cic_police_incidents where pnc_id is not null
-    union select pnc_id from yos_links where pnc_id is not null
+    union select pnc_id from core.yos_interventions where pnc_id is not null
 ),
 
 final as (
     select 'yos' as identifier_kind, yos_child_id as identifier, 'yos:' || yos_child_id as child_key
-    from (select distinct yos_child_id from yos_links)
+    from (select distinct yos_child_id from core.yos_interventions)
     union all
     select 'pnc', p.pnc_id, coalesce('yos:' || y.yos_child_id, 'pnc:' || p.pnc_id)
     from pncs as p left join pnc_to_yos as y using (pnc_id)
@@ -50,7 +50,7 @@ final as (
            coalesce('yos:' || y.yos_child_id, 'yos:' || py.yos_child_id, 'pnc:' || lp.pnc_id, 'la:' || l.la_child_id)
     from (select "CHILD" as la_child_id from core.cic_header
           union select la_child_id from core.cic_police_incidents
-          union select la_child_id from yos_links where la_child_id is not null) as l
+          union select la_child_id from core.yos_interventions where la_child_id is not null) as l
     left join la_to_yos as y using (la_child_id)
     left join la_to_pnc as lp using (la_child_id)
     left join pnc_to_yos as py on py.pnc_id = lp.pnc_id

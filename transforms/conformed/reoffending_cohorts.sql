@@ -5,7 +5,9 @@
 -- Every reoffence counts, even several from one court occasion; they are counted once per child and index date
 -- (several cohorts share one).
 -- Each child carries what the splits of kpi.reoffending_by_group need: age band (age at the index event), sex,
--- ethnic group, the index disposal and care status (conformed.children).
+-- ethnic group, the index disposal and care status (conformed.children, only the cohorts' children of it: joined
+-- whole, every child's row was held for the join, and at national size under the loader's memory cap that spilled,
+-- 27 s against 9 s; measured: bench/NOTES.md).
 create or replace view conformed.reoffending_cohorts as
 with
 
@@ -41,7 +43,9 @@ final as (
         coalesce(r.reoffences, 0) as reoffences
     from conformed.reoffending_members as m
     left join reoffences as r using (child_key, index_date)
-    left join conformed.children as p on p.child_key = m.child_key
+    left join (select child_key, sex, ethnicity, is_looked_after from conformed.children
+               where child_key in (select child_key from conformed.reoffending_members)) as p
+        on p.child_key = m.child_key
 )
 
 select * from final;

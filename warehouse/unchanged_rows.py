@@ -13,9 +13,12 @@ the rows of its group** found in it (``landing.row_digest_problems``).
   problems are copied to the new load under the row's new line.
 - A rule reading only the rows that share some columns with it, in their order (a window ``PARTITION BY`` those
   columns: the key's uniqueness, the SSDA903 rules across a child's episodes) gives the same answers while the
-  group is the same rows in the same order. Each group is remembered by a fingerprint of its rows' digests in
-  file order (``landing.row_digest_groups``); the rule runs on the groups whose fingerprint changed, whole, and the
-  rows of the others get their problems copied.
+  group is the same rows in the same order. Each group of several rows is remembered by a fingerprint of its rows'
+  digests in file order (``landing.row_digest_groups``). A group of one row is not: it is that row (the group's
+  columns are among the row's values), so it is unchanged when its row was sent last time and its group was not
+  one of several then. The rule runs on the groups that changed, whole, and the rows of the others get their
+  problems copied. (Most groups are one row: a key's. Fingerprinting and remembering every one of them cost more
+  than the rule they save at national size; measured: bench/NOTES.md.)
 - Every other rule (the SSDA903 rules reading another feed or last year's return, a named window) reads every
   row. A date not after the day the extract was received is a rule of that day: its answers are copied only to an
   extract received the same day.
@@ -107,7 +110,7 @@ class Unchanged:
     changed: str  # the rows not sent unchanged last time (a table), or ``checked`` itself when nothing is remembered
     made_by: str  # :func:`made_by` of the contract
     known: str | None  # (_line, _key, _row_hash) of unchanged rows that were loaded last time
-    groups: dict[tuple[str, ...], str] = field(default_factory=dict)  # group columns -> its groups' fingerprints
+    groups: dict[tuple[str, ...], str] = field(default_factory=dict)  # group columns -> its groups of several rows
     regrouped: dict[tuple[str, ...], str] = field(default_factory=dict)  # group columns -> rows of changed groups
     remembered: dict[str, str] = field(default_factory=dict)  # rule id -> fingerprint remembered
     rows_unchanged: int = 0
@@ -175,10 +178,11 @@ def prepare(
         "select made_by, pseudonym_key_version, as_of from landing.row_digest_feeds where feed = ?", [feed]
     ).fetchone()
     unchanged = Unchanged(feed, load_id, checked, checked, made_by(contract), None)
-    # each group's fingerprint: its rows' digests, each with its place in the group in file order (hashed together
-    # and combined: an ordered string_agg of the digests took 39 s on 1M police rows, this 0.2 s). None when a row
-    # of it has no digest, or when two of its rows are the same row sent twice: their answers differ by position
-    # (the second is the duplicate), so a problem remembered by digest could not say which of them it was
+    # each group of several rows, with its fingerprint: its rows' digests, each with its place in the group in file
+    # order (hashed together and combined: an ordered string_agg of the digests took 39 s on 1M police rows, this
+    # 0.2 s). None when a row of it has no digest, or when two of its rows are the same row sent twice: their
+    # answers differ by position (the second is the duplicate), so a problem remembered by digest could not say
+    # which of them it was
     for i, group in enumerate(groups):
         unchanged.groups[group] = f"scratch.main.groups_{load_id}_{i}"
         con.execute(
@@ -190,7 +194,9 @@ def prepare(
                              -- those over a group would not see the order)
                              hash(xor(digest, row_number() over (partition by group_{i} order by _line)::UHUGEINT))
                                  as placed
-                      from scratch.main.digests_{load_id})
+                      from scratch.main.digests_{load_id}
+                      where group_{i} in (select group_{i} from scratch.main.digests_{load_id}
+                                          group by all having count(*) > 1))
                 group by grp"""
         )
     if state is None or state[:2] != (unchanged.made_by, pseudonym_key_version):
@@ -206,13 +212,21 @@ def prepare(
                 select _line from scratch.main.digests_{load_id} where digest is null or digest not in {remembered})"""
     )
     for i, group in enumerate(groups):
+        several = f"(select grp from {unchanged.groups[group]})"
+        several_then = "(select grp from landing.row_digest_groups where feed = $feed and columns = $columns)"
         con.execute(
             f"""create table scratch.main.regrouped_{load_id}_{i} as select * from {checked} where _line in (
-                    select _line from scratch.main.digests_{load_id} where group_{i} in (
+                    select _line from scratch.main.digests_{load_id}
+                    -- a group of several rows that is not the same rows in the same order as last time
+                    where group_{i} in (
                         select grp from {unchanged.groups[group]} g where g.fingerprint is null
-                        or not exists (select 1 from landing.row_digest_groups m where m.feed = ? and m.columns = ?
-                                       and m.grp = g.grp and m.fingerprint = g.fingerprint)))""",
-            [feed, ",".join(group)],
+                        or not exists (select 1 from landing.row_digest_groups m where m.feed = $feed
+                                       and m.columns = $columns and m.grp = g.grp and m.fingerprint = g.fingerprint))
+                    -- a group of one row, whose row changed or which had several rows last time
+                    or (group_{i} not in {several}
+                        and (_line in (select _line from scratch.main.changed_{load_id})
+                             or group_{i} in {several_then})))""",
+            {"feed": feed, "columns": ",".join(group)},
         )
         unchanged.regrouped[group] = f"scratch.main.regrouped_{load_id}_{i}"
     unchanged.changed = f"scratch.main.changed_{load_id}"
@@ -338,8 +352,7 @@ def remember(
     con.execute("delete from landing.row_digest_groups where feed = ?", [feed])
     for group in _groups([r for _, rules in kept for r in rules]):
         con.execute(
-            f"""insert into landing.row_digest_groups select ?, ?, grp, fingerprint
-                from {unchanged.groups[group]} where fingerprint is not null""",
+            f"insert into landing.row_digest_groups select ?, ?, grp, fingerprint from {unchanged.groups[group]}",
             [feed, ",".join(group)],
         )
     con.execute("delete from landing.row_digest_rules where feed = ?", [feed])

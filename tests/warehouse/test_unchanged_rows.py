@@ -240,6 +240,53 @@ def test_a_group_rule_runs_on_the_groups_that_changed(pipeline, tmp_path: Path) 
     assert (two.rows_received, two.rows_loaded, two.rows_quarantined) == (5, 3, 2)
 
 
+def test_a_key_sent_once_is_checked_again_when_it_had_several_rows_last_time(pipeline, tmp_path: Path) -> None:
+    """A group of one row is its row: unchanged when its row was sent last time and its group was one row then. A key
+    that had several rows last time and has one now is checked again: what its row's digest remembers (the repeat's
+    problem) is not its answer now."""
+    con = pipeline.con
+    a1, a2 = {"outcome_id": "A", "gravity_score": "1"}, {"outcome_id": "A", "gravity_score": "3"}
+    b = {"outcome_id": "B"}
+
+    def repeats(loaded) -> list[tuple]:  # noqa: ANN001
+        return con.execute(
+            "select line from quarantine.row_problems where load_id = ? and rule_id = 'police_outcomes.key.unique' "
+            "order by line",
+            [loaded.load_id],
+        ).fetchall()
+
+    one = load_rows(pipeline, tmp_path, "police_outcomes", [a1, a1, a2, b], "one.csv")  # A: a1 twice, then a2
+    assert repeats(one) == [(3,), (4,)]
+    # only A's group is remembered, without a fingerprint (the same row twice cannot be told apart by digest)
+    assert con.execute("select count(*), count(fingerprint) from landing.row_digest_groups").fetchone() == (1, 0)
+    two = load_rows(pipeline, tmp_path, "police_outcomes", [a2, b], "two.csv")  # A: one row now, held back last time
+    assert repeats(two) == []
+    assert (two.rows_loaded, two.rows_quarantined, two.versions_replaced) == (2, 0, 1)
+    three = load_rows(pipeline, tmp_path, "police_outcomes", [b, a2, a1], "three.csv")  # A: several again
+    assert repeats(three) == [(4,)]
+    assert con.execute("select count(*), count(fingerprint) from landing.row_digest_groups").fetchone() == (1, 1)
+
+
+def test_a_group_of_one_changed_row_is_checked_again(pipeline, tmp_path: Path) -> None:
+    """A child with one episode is a group of one row: when that row changes, the rules reading the child's episodes
+    run on it again (SSDA903 rule 357: a child's first episode must start a period of care)."""
+    episode = {"DECOM": "15/05/2024", "RNE": "S", "LS": "C2", "CIN": "N1", "PLACE": "U1", "PLACE_PROVIDER": "PR1",
+               "DEC": "", "REC": "", "REASON_PLACE_CHANGE": "", "HOME_POST": "DE1 2AB", "PL_POST": "DE22 1AB",
+               "URN": ""}  # fmt: skip
+    year = (dt.date(2024, 4, 1), dt.date(2025, 3, 31))
+    found = []
+    for night, rne in (("one.csv", "S"), ("two.csv", "P")):
+        rows = [{**episode, "CHILD": "K1", "RNE": rne}, {**episode, "CHILD": "K2"}]
+        path = write_extract(tmp_path / night, "cic_episodes", rows)
+        r = pipeline.load(pipeline.land_file("cic_episodes", path, period=year))
+        found.append(
+            pipeline.con.execute(
+                "select line from quarantine.row_problems where load_id = ? and rule_id = '903-357'", [r.load_id]
+            ).fetchall()
+        )
+    assert found == [[], [(2,)]]
+
+
 def test_a_row_sent_twice_is_remembered_loaded_once_and_held_back_once(pipeline, tmp_path: Path) -> None:
     """The repeat of a row is held back by the key's uniqueness: remembered without a key, it is never looked up, and
     the copy loaded keeps its version night after night."""

@@ -288,9 +288,9 @@ def remember(
 ) -> None:
     """Make the feed's memory this load's extract: its digests, the key and row hash of each row loaded and now the
     current version of its key (``loaded``: a relation of ``_line, _key, _row_hash, _stale``; a stale row, kept
-    only for lineage, is remembered without them), its groups' fingerprints, and what the rules reading only the
-    row or its group found (``plan``: the rules by the table each ran on), and ``as_of``, the load's period end.
-    Runs in the load's transaction, after loading."""
+    only for lineage, is remembered without them), its groups of several rows with their fingerprints, what the
+    rules reading only the row or its group found (``plan``: the rules by the table each ran on), and ``as_of``,
+    the load's period end. Runs in the load's transaction, after loading."""
     feed, load_id = unchanged.feed, unchanged.load_id
     sent = f"(select digest from {unchanged.digests} where digest is not null)"
     # a row this load found stale is not its key's current version: remembered again below, without its key

@@ -40,6 +40,12 @@ def directory(published: Path) -> Path:
     return published.parent / "history"
 
 
+def published_rows(table: str) -> str:
+    """The rows of the loader's history ``table`` as the analysts' file holds them: without the columns the loader
+    keeps for itself or the one that changes (:data:`LOADER_ONLY`, :data:`CHANGES`)."""
+    return f"select * exclude ({', '.join((*LOADER_ONLY, CHANGES))}) from {table}"
+
+
 def _columns_fingerprint(con: duckdb.DuckDBPyConnection, home: str, feed: str) -> str:
     """The stored columns and the loader's schema version: a migration may change rows' values, not only columns."""
     cols, version = con.execute(
@@ -58,7 +64,7 @@ def write_parts(con: duckdb.DuckDBPyConnection, home: str, feed: str, published:
     folder.mkdir(parents=True, exist_ok=True)
     columns = _columns_fingerprint(con, home, feed)
     table = f"{home}.history.{feed}"
-    written = f"select * exclude ({', '.join((*LOADER_ONLY, CHANGES))}) from {table}"
+    written = published_rows(table)
     loads = con.execute(
         f"select _loaded_by, count(*), bit_xor(hash(_row_hash)) from {table} group by 1 order by 1"
     ).fetchall()

@@ -279,10 +279,8 @@ def _current_rows_from_loader(con: duckdb.DuckDBPyConnection, home: str) -> None
     DuckDB's own storage, filtered on a column rather than joined. :func:`_core_views` then points them back at the
     published history (the analysts' file never reads the loader's)."""
     for feed in all_contracts():
-        con.execute(
-            f"create or replace view core.{feed} as select * exclude ({', '.join(history_parts.LOADER_ONLY)}, "
-            f"{history_parts.CHANGES}) from {home}.history.{feed} where {history_parts.CHANGES} is null"
-        )
+        current = f"{history_parts.published_rows(f'{home}.history.{feed}')} where {history_parts.CHANGES} is null"
+        con.execute(f"create or replace view core.{feed} as {current}")
 
 
 def _reading(body: str, models: list[tuple[str, str]], hidden_schema: str) -> str:

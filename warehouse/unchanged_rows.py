@@ -304,9 +304,10 @@ def remember(
     # the digests not remembered yet (few, on an ordinary night; every one on a first), each with the key and hash
     # of its row if loaded as the current version. The hash table is built on the digests, not on the rows loaded:
     # those carry two hashes as text each, and built on them a national first load of interventions peaked 130 MB
-    # higher and took twice the time (measured: bench/NOTES.md). A new row sent twice is remembered twice, loaded once: the repeat, held
-    # back by the key's uniqueness, has no key, and only a row with a key is looked up (no aggregate over every
-    # digest to make them one: it cost more than the insert); the next load forgets the repeat (above).
+    # higher and took twice the time (measured: bench/NOTES.md). A new row sent twice is remembered twice, loaded
+    # once: the repeat, held back by the key's uniqueness, has no key, and only a row with a key is looked up (no
+    # aggregate over every digest to make them one: it cost more than the insert); the next load forgets the
+    # repeat (above).
     con.execute("set disabled_optimizers = 'build_side_probe_side'")
     try:
         con.execute(

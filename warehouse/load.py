@@ -135,8 +135,8 @@ def _drop_working_tables(con: duckdb.DuckDBPyConnection, load_id: int, context: 
     """Drop what a load made in scratch: the staged extract, its digests, the SSDA903 context, the rows loaded."""
     if context is not None:
         context.drop(con)
+    loading.drop_loaded(con)  # a view of unchanged_rows' looked-up rows
     unchanged_rows.drop(con, load_id)
-    loading.drop_loaded(con)
     staging.drop(con, load_id)
 
 

@@ -118,12 +118,13 @@ def hashed_text(columns: list[str], null_as: str) -> str:
 
 FEW = 10  # rows a snapshot may always withdraw (see load), unless it holds none
 # A load that compares arriving rows with history leaves its caller the line, key and row hash of every row it
-# loaded here (a temporary table of the loader's connection, replaced by the next load; :func:`drop_loaded`).
+# loaded here (a temporary view of the loader's connection, replaced by the next load; :func:`drop_loaded`).
 LOADED = "loaded_rows"
 
 
 class SnapshotShrinks(Exception):
-    """A snapshot would withdraw more of the feed's current rows than it may: nothing was changed."""
+    """A snapshot would withdraw more of the feed's current rows than it may: raised inside the load's transaction,
+    which its caller rolls back, so nothing is kept."""
 
     def __init__(self, withdrawn: int, current: int) -> None:
         super().__init__(f"the snapshot would withdraw {withdrawn} of {current} current rows")
@@ -172,11 +173,11 @@ def _load(
     """Load the rows of ``checked`` not quarantined for ``load_id`` into history, as described above.
 
     A snapshot that would withdraw more than ``max_withdrawn_share`` of the feed's current rows (a file cut short or
-    holding only its header) raises SnapshotShrinks before anything is changed. ``known`` (``_line, _key,
-    _row_hash``) gives the key and row hash of lines whose row was loaded before unchanged
-    (:mod:`warehouse.unchanged_rows`): they are looked up, not computed, and each is its key's current version, so
-    it is not joined to history. The rows loaded: ``Loaded.rows``. Runs inside the
-    caller's transaction."""
+    holding only its header) raises SnapshotShrinks, and the caller rolls its transaction back: nothing is kept.
+    ``known`` (``_line, _key, _row_hash``) gives the key and row hash of lines whose row was loaded before
+    unchanged (:mod:`warehouse.unchanged_rows`): they are looked up, not computed, and each is its key's current
+    version, so it is not joined to history. The rows loaded: ``Loaded.rows``. Runs inside the caller's
+    transaction."""
     table = ensure_table(con, contract)
     stored = stored_columns(contract)
     names = [n for n, _, _ in stored]
@@ -223,7 +224,9 @@ def _load(
     # under the default cap (a second snapshot of interventions; measured: bench/NOTES.md).
     hashes = f"select _line, _key, _row_hash from ({arriving()})"
     # Looked up (every line of ``known`` not quarantined): the current version of its key, unchanged, and stale only
-    # if a newer snapshot was loaded (warehouse.unchanged_rows.prepare says why), so not joined to history.
+    # if a newer snapshot was loaded (warehouse.unchanged_rows.prepare says why), so not joined to history. Read
+    # where it is (LOADED is a view of the rows compared and the rows looked up): copied beside the others, the
+    # night's millions of looked-up keys and hashes were held twice (measured: bench/NOTES.md).
     looked_up = ""
     if known:
         looked_up = f"""union all select _line, _key, _row_hash, {str(newer_snapshot).lower()}, true from {known}
@@ -238,42 +241,43 @@ def _load(
         hashes = f"select * from {LOADED}_computed"
     matched = "filter (where h._key is not null)"  # (NULL, NULL) < (a, b) is false, not NULL: rows compare NULLs
     con.execute(
-        f"""create or replace temp table {LOADED} as
+        f"""create or replace temp table {LOADED}_compared as
             select a._line, a._key, a._row_hash,
                    {str(newer_snapshot).lower()} or coalesce(bool_or(not ({older_than_ours})) {matched}, false)
                        as _stale,
                    coalesce(bool_or(h._row_hash = a._row_hash) {matched}, false) as _unchanged
             from ({hashes}) a
             left join {table} h on h._key = a._key and h._replaced_by is null
-            group by a._line, a._key, a._row_hash
-            {looked_up}"""
+            group by a._line, a._key, a._row_hash"""
     )
+    con.execute(f"create or replace temp view {LOADED} as select * from {LOADED}_compared {looked_up}")
     rows_loaded, new_rows, stale_rows = con.execute(
         "select count(*), count(*) filter (where not _stale and not _unchanged), count(*) filter (where _stale) "
         f"from {LOADED}"
     ).fetchone()
     withdraws = contract.kind == "snapshot" and not newer_snapshot
-    if withdraws and max_withdrawn_share is not None:
-        current, withdrawing, sent = con.execute(
-            f"""select count(*), count(*) filter (where h._key not in (select _key from {LOADED})),
-                       (select count(*) from {checked})
-                from {table} h where h._replaced_by is null and {older_than_ours}"""
-        ).fetchone()
-        # A small feed's ordinary change is a large share of it (a reference table losing a year): a few rows
-        # withdrawn hold nothing back, unless the snapshot sent no row at all (rows sent and quarantined were sent:
-        # the file was not cut short, its rows were wrong, and the partner hears about them).
-        if current and withdrawing > max_withdrawn_share * current and (withdrawing > FEW or not sent):
-            raise SnapshotShrinks(withdrawing, current)
-    changed = con.execute(
-        f"""update {table} h set _replaced_by = {load_id} from (select * from {LOADED} where not _unchanged) i
-            where h._key = i._key and h._replaced_by is null and not i._stale and h._row_hash <> i._row_hash"""
-    ).fetchone()[0]
     withdrawn = 0
     if withdraws:
+        current = con.execute(
+            f"select count(*) from {table} h where h._replaced_by is null and {older_than_ours}"
+        ).fetchone()[0]
         withdrawn = con.execute(
             f"""update {table} h set _replaced_by = {load_id}
                 where h._replaced_by is null and {older_than_ours} and h._key not in (select _key from {LOADED})"""
         ).fetchone()[0]
+        # Counted by the withdrawal itself, and the caller's transaction rolled back when it is too many (counting
+        # first read every current key against every row loaded a second time: 6.9 s of national assessments'
+        # 16.4 s load; measured: bench/NOTES.md). A small feed's ordinary change is a large share of it (a reference
+        # table losing a year): a few rows withdrawn hold nothing back, unless the snapshot sent no row at all (rows
+        # sent and quarantined were sent: the file was not cut short, its rows were wrong, and the partner hears
+        # about them).
+        if max_withdrawn_share is not None and current and withdrawn > max_withdrawn_share * current:
+            if withdrawn > FEW or not con.execute(f"select count(*) from {checked}").fetchone()[0]:
+                raise SnapshotShrinks(withdrawn, current)
+    changed = con.execute(
+        f"""update {table} h set _replaced_by = {load_id} from (select * from {LOADED} where not _unchanged) i
+            where h._key = i._key and h._replaced_by is null and not i._stale and h._row_hash <> i._row_hash"""
+    ).fetchone()[0]
     # Each insert reads the whole staged extract to find its lines, so one with no lines is not run (on a normal
     # night no row is stale, and a read of a national-size snapshot is not free; measured: bench/NOTES.md).
     added = 0
@@ -289,6 +293,7 @@ def _load(
 
 
 def drop_loaded(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop :data:`LOADED`: it holds a line, key and hash for every row of the last load."""
-    con.execute(f"drop table if exists {LOADED}")
-    con.execute(f"drop table if exists {LOADED}_computed")
+    """Drop :data:`LOADED` and what it reads: a line, key and hash for every row of the last load."""
+    con.execute(f"drop view if exists {LOADED}")
+    for table in ("compared", "computed"):
+        con.execute(f"drop table if exists {LOADED}_{table}")

@@ -8,25 +8,28 @@ Three outcomes, in order:
    (``line.malformed``) and is quarantined, and the rest of the file goes on;
 3. every other line is in ``scratch.checked_<load>``, with ``_line`` (its line in the partner's file, the header
    being line 1), each column raw (``<col>__raw``, as sent) and typed (``<col>``, NULL when it does not parse). It is
-   a view of ``scratch.staged_<load>``, which is read from the file in one pass and holds each value once (a text
+   a view of the staged table (below), which is read from the file in one pass and holds each value once (a text
    column's typed value is its raw value).
 
 ``scratch`` is an in-memory database attached to the loader's connection (:func:`warehouse.db.connect_loader`):
-the staged extract, raw identifiers and all, never reaches the loader's file, and writing it costs no disk I/O
-(DuckDB spills it to its temp directory only when memory runs short, and deletes the spill when it is dropped).
-DuckDB does not compress an in-memory table as it fills it, so a large extract is several times its file's size
-and spills. When it has spilled, staging checkpoints ``scratch``, which compresses it into memory (to a small
-fraction of that): every later read of it (each rule, GX, the load) then reads memory, not the spill, which made a
-national-size extract's stage, validate and load markedly faster. Staging does not checkpoint an extract that fits:
-that costs more than it saves (measured: bench/NOTES.md).
+the staged extract, raw identifiers and all, never reaches the loader's file. DuckDB does not compress an in-memory
+table as it fills it, so an extract is held there several times its file's size. Where it is held depends on
+whether it fits:
 
-Where the typed values live depends on the same question. An extract that fits holds them in the table, typed once
-as the file is read. An extract whose file is larger than half of DuckDB's cap will not fit (the staged table is
-two to three times its file), and there each typed column would be one more column to spill and compress, so the
-table holds the raw values only and the view types them as they are read, from the compressed table. That costs
-less than holding them: the stage of a national-size extract takes about half as long, its validation a little
-longer. For an extract that fits, typing on every read costs more than typing once, so it is not done there
-(measured: bench/NOTES.md). The view is the same either way (tests/warehouse/test_loading.py).
+- An extract whose file is larger than half of DuckDB's cap will not fit (the staged table is two to three times
+  its file). It is held in a database file of its own in the loader's spill folder (``held_<load>``: 0700, emptied
+  whenever the loader opens), encrypted under a key drawn for it alone and never written down, and deleted after
+  the load: DuckDB writes it compressed as it reads the file. It holds the raw values only, and the view types them
+  as they are read: each typed column would be one more column to write. (Held in memory, such an extract spilled
+  and was then compressed by a checkpoint, which took longer than reading the file: national interventions staged
+  in 20.7 s that way, 10.5 s in its own file; measured: bench/NOTES.md.)
+- An extract that fits is held in ``scratch``, typed once as the file is read, and writes nothing to disk. If it
+  spills after all, staging checkpoints ``scratch``, which compresses it into memory, so that every later read of
+  it (each rule, GX, the load) reads memory, not the spill. Staging does not checkpoint an extract that did not
+  spill: that costs more than it saves (measured: bench/NOTES.md). Typing on every read costs more than typing
+  once for an extract that fits, so it is not done there.
+
+The view is the same either way (tests/warehouse/test_loading.py).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -42,6 +46,7 @@ import duckdb
 from expectations.contract import Contract, typed_expr
 from expectations.extract_rules import ExtractProblem
 from expectations.messages import readable
+from expectations.sql import sql_literal
 from partnership import progress
 from warehouse.db import memory_cap
 
@@ -51,7 +56,8 @@ NAME_LIKE_HEADERS = ("name", "forename", "surname", "address", "street", "notes"
 
 @dataclass
 class Staged:
-    table: str | None
+    table: str | None  # the view of every accepted row (``scratch.main.checked_<load>``)
+    held: str | None = None  # the table the view reads
     rows_staged: int = 0
     malformed_lines: int = 0
     rejects: list[tuple[int, str]] = field(default_factory=list)  # (line, DuckDB error type)
@@ -202,10 +208,12 @@ def _stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_
         f'{typed_expr(c, contract.date_format)} as "{c.name}"' for c in contract.columns.values() if c.type not in TEXT
     ]
     same = [f'"{c.name}__raw" as "{c.name}"' for c in contract.columns.values() if c.type in TEXT]
-    stored, on_read = ([], typed) if types_on_read(con, path) else (typed, [])
-    staged, checked = f"scratch.main.staged_{load_id}", f"scratch.main.checked_{load_id}"
+    large = types_on_read(con, path)
+    stored, on_read = ([], typed) if large else (typed, [])
+    checked = f"scratch.main.checked_{load_id}"
     drop(con, load_id)
-    spilled_before = _spilled(con)
+    staged = _held_on_disk(con, load_id) if large else f"scratch.main.staged_{load_id}"
+    spilled_before = None if large else _spilled(con)
     try:
         con.execute(
             f"""create table {staged} as select {", ".join(["*", *stored])} from (
@@ -232,7 +240,7 @@ def _stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_
                 )
             ],
         )
-    if _spilled(con) > spilled_before:
+    if spilled_before is not None and _spilled(con) > spilled_before:
         con.execute("checkpoint scratch")  # rowids, and so lines, are kept: nothing is ever deleted from it
     rejected = con.execute(
         f"select line, min(error_type), min(csv_line) from rejects_{load_id} group by line order by line"
@@ -260,6 +268,7 @@ def _stage(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path, load_
         con.execute(f"drop table if exists {temp}")
     return Staged(
         table=checked,
+        held=staged,
         rows_staged=accepted,
         malformed_lines=len(rejected),
         rejects=[(line, kind) for line, kind, _ in rejected],
@@ -270,6 +279,20 @@ def types_on_read(con: duckdb.DuckDBPyConnection, path: Path) -> bool:
     """Whether the extract at ``path`` is typed as it is read rather than held typed: its file is larger than half
     of DuckDB's memory cap, so its staged table will not fit in memory (see the module docstring)."""
     return path.stat().st_size > memory_cap(con) / 2
+
+
+def _held_on_disk(con: duckdb.DuckDBPyConnection, load_id: int) -> str:
+    """A table for the staged extract ``load_id`` in a database file of its own in the loader's spill folder (0700,
+    emptied whenever the loader opens), encrypted under a key drawn for it alone and never written down: attached
+    as ``held_<load_id>``, detached and deleted by :func:`drop`."""
+    path = _held_path(con, load_id)
+    key = sql_literal(secrets.token_hex(32))
+    con.execute(f"attach {sql_literal(str(path))} as held_{load_id} (encryption_key {key})")
+    return f"held_{load_id}.main.staged"
+
+
+def _held_path(con: duckdb.DuckDBPyConnection, load_id: int) -> Path:
+    return Path(con.execute("select current_setting('temp_directory')").fetchone()[0]) / f"held_{load_id}.duckdb"
 
 
 def _spilled(con: duckdb.DuckDBPyConnection) -> int:
@@ -284,3 +307,7 @@ def drop(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
     con.execute(f"drop view if exists scratch.main.checked_{load_id}")
     for t in (f"scratch.main.staged_{load_id}", f"scratch.main.line_map_{load_id}"):
         con.execute(f"drop table if exists {t}")
+    con.execute(f"detach database if exists held_{load_id}")
+    path = _held_path(con, load_id)
+    for left in (path, path.with_name(path.name + ".wal")):
+        left.unlink(missing_ok=True)

@@ -212,21 +212,29 @@ def test_publishing_lets_rows_go_in_any_order_under_a_lower_cap_and_staging_afte
     assert lines == [(3,)]
 
 
-@pytest.mark.parametrize("spilled", [True, False])
-def test_an_extract_that_spilled_is_compressed_in_memory_and_keeps_its_lines(
-    spilled: bool, pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("held", ["in memory", "in memory, spilled", "on disk"])
+def test_a_staged_extract_keeps_its_lines_wherever_it_is_held(
+    held: str, pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An extract that did not fit in the loader's memory is compressed in memory (a checkpoint of scratch), so the
-    rules, GX and the load read memory, not the spill. A row's line is its position in the staged table, so that
-    must keep every row where it was: each row here names its own line, and a malformed line and a bad row near the
-    end must be quarantined at their own lines. An extract that spills is one too large to hold typed, so it is typed
-    as it is read. (Spilling is faked: the bench spills for real at national size.)"""
+    """An extract too large for the loader's memory (its file over half the cap) is held raw, typed as it is read,
+    in an encrypted database file of its own, deleted after the load. One that fits is held typed in memory, and
+    compressed there (a checkpoint of scratch) if it spilled after all, so that the rules, GX and the load read
+    memory, not the spill. A row's line is its position in the staged table, so that must keep every row where it
+    was: each row here names its own line, and a malformed line and a bad row near the end must be quarantined at
+    their own lines. (Size and spilling are faked: the bench stages national-size extracts for real.)"""
     from warehouse import staging
 
-    monkeypatch.setattr(staging, "types_on_read", lambda con, path: spilled)
+    large = held == "on disk"
+    monkeypatch.setattr(staging, "types_on_read", lambda con, path: large)
     real = staging._spilled
-    calls = iter([0, 1 << 30] if spilled else [0, 0])
+    calls = iter([] if large else [0, 1 << 30] if held.endswith("spilled") else [0, 0])
     monkeypatch.setattr(staging, "_spilled", lambda con: real(con) + next(calls))
+    files, on_disk = [], staging._held_on_disk
+    monkeypatch.setattr(
+        staging,
+        "_held_on_disk",
+        lambda con, load_id: files.append(staging._held_path(con, load_id)) or on_disk(con, load_id),
+    )
     n = 150_000
     rows = [{"outcome_id": f"O{line}"} for line in range(2, n + 2)]
     rows[-10]["sex"] = "X"  # line n - 8
@@ -236,6 +244,7 @@ def test_an_extract_that_spilled_is_compressed_in_memory_and_keeps_its_lines(
     path.write_text("".join(text))
     r = pipeline.load(pipeline.land_file("police_outcomes", path))
     assert next(calls, "both read") == "both read"
+    assert len(files) == int(large) and not [f for f in files if f.exists() or f.with_suffix(".duckdb.wal").exists()]
     assert (r.rows_received, r.rows_loaded, r.rows_quarantined) == (n, n - 2, 2)
     problems = pipeline.con.execute(
         "select line, rule_id from quarantine.row_problems where load_id = ? order by line", [r.load_id]
@@ -330,7 +339,7 @@ def test_an_extract_typed_as_it_is_read_is_the_same_as_one_held_typed(
         monkeypatch.setattr(staging, "types_on_read", lambda con, path, on_read=on_read: on_read)
         staged = staging.stage(pipeline.con, contract, path, load_id)
         assert staged.malformed_lines == int(malformed)
-        held = {r[0] for r in pipeline.con.execute(f"describe scratch.main.staged_{load_id}").fetchall()}
+        held = {r[0] for r in pipeline.con.execute(f"describe {staged.held}").fetchall()}
         assert held & typed == (set() if on_read else typed)
         views[on_read] = pipeline.con.execute(f"select * from {staged.table} order by _line").fetchall()
         columns = [d[0] for d in pipeline.con.description]

@@ -65,12 +65,17 @@ class SpillWatch:
             time.sleep(0.005)
 
 
+@pytest.mark.parametrize("held", ["in memory", "on disk"])
 def test_a_load_that_spills_leaves_no_identifier_or_key_readable(
-    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    held: str, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Whether the staged extract is held in memory (and spills) or, too large for memory, in a database file of
+    its own in the spill folder (:func:`warehouse.staging.types_on_read`; faked here)."""
     from flows.steps import Pipeline
+    from warehouse import staging
 
     monkeypatch.setenv("YOS_DUCKDB_MEMORY_LIMIT", "96MB")  # the staged extract does not fit: it spills
+    monkeypatch.setattr(staging, "types_on_read", lambda con, path: held == "on disk")
     n = 200_000
     rows = [{"outcome_id": f"O{i}", "pnc_id": f"20/{i:07d}A", "force_person_id": f"DP{i:07d}"} for i in range(n)]
     first = write_extract(tmp_path / "one.csv", "police_outcomes", rows)
@@ -83,8 +88,35 @@ def test_a_load_that_spills_leaves_no_identifier_or_key_readable(
         assert (one.rows_loaded, two.rows_loaded) == (n, n)
         assert watch.bytes_read > 10 * 2**20, "the loads did not spill: the test proves nothing"
         assert watch.found == []
+        assert any(f.startswith("held_") for f in watch.files) == (held == "on disk")
         assert stat.S_IMODE(spill.stat().st_mode) == 0o700
         assert watch.modes == {0o600}
+
+
+def test_an_extract_held_on_disk_is_encrypted_readable_only_by_its_owner_and_deleted(data_dir: Path) -> None:
+    """A staged extract too large for memory is held in a database file of its own in the spill folder. Compressed,
+    its identifiers may not show as text even unencrypted (the test above cannot tell), so this opens the file as
+    anyone could: DuckDB refuses it without the key, which only the loader's process held."""
+    import duckdb
+
+    from warehouse import staging
+
+    con = connect_loader(data_dir / "warehouse" / "loader.duckdb")
+    try:
+        held = staging._held_on_disk(con, 7)
+        con.execute(
+            f"create table {held} as select '20/' || lpad(i::varchar, 7, '0') || 'A' as pnc from range(10000) t(i)"
+        )
+        path = staging._held_path(con, 7)
+        assert path.parent == spill_directory(data_dir / "warehouse" / "loader.duckdb")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        con.execute("detach held_7")
+        with pytest.raises(duckdb.Error, match="encrypted database"):
+            duckdb.connect(str(path))
+        staging.drop(con, 7)
+        assert not path.exists()
+    finally:
+        con.close()
 
 
 def test_what_a_killed_run_left_in_spill_is_removed_when_the_loader_opens(data_dir: Path) -> None:

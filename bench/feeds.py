@@ -2,10 +2,12 @@
 is staged, validated and loaded again, one at a time, in a fresh loader, through the same path as ``yos run
 nightly`` (``warehouse.load.load_extract``), with each step timed:
 
-    python bench/feeds.py [--work bench/out] [--pseudonym-cost] [--next-night] [FEED ...]
+    python bench/feeds.py [--work bench/out] [--pseudonym-cost] [--next-night [--days-later N]] [FEED ...]
 
 ``--next-night`` loads each feed's first-night extract untimed, then times the extract the bench's next night (d)
-landed for it, as the next night loads it (what is remembered of the first: :mod:`warehouse.unchanged_rows`).
+landed for it, as the next night loads it (what is remembered of the first: :mod:`warehouse.unchanged_rows`). The
+bench lands both nights on one day; ``--days-later N`` takes the next night's extracts as received N days after the
+first's, as a real night's are (its dates not in the future are checked against another day).
 
 Validation is split into GX's suite (its import included, on the first feed) and the rules' own SQL, which finds
 the failing rows. ``--pseudonym-cost`` also times, on each staged extract, computing the stored rows with their
@@ -15,6 +17,8 @@ HMAC pseudonyms, with the identifiers as sent, and with the key and row hashes l
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime as dt
 import logging
 import sys
 import tempfile
@@ -134,6 +138,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=HERE / "out", help="the bench run's --work (default bench/out)")
     parser.add_argument("--pseudonym-cost", action="store_true")
     parser.add_argument("--next-night", action="store_true", help="time the next night's extracts (see above)")
+    parser.add_argument("--days-later", type=int, default=0, help="the next night received this many days later")
     opts = parser.parse_args()
     timed(path.staging, "stage", "stage")
     timed(path.unchanged_rows, "prepare", "unchanged")
@@ -154,6 +159,7 @@ def main() -> None:
         for extract in night(data, 2 if opts.next_night else 1):
             if opts.feeds and extract.feed not in opts.feeds:
                 continue
+            extract = dataclasses.replace(extract, received_at=extract.received_at + dt.timedelta(days=opts.days_later))
             SPENT.clear()
             PEAK.clear()
             started = time.perf_counter()

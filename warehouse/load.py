@@ -256,7 +256,7 @@ def load_extract(
         unchanged = unchanged_rows.prepare(
             con, contract, staged.table, contract.rules(received_on, year), load_id=load_id,
             pseudonym_key=pseudonym_key, pseudonym_key_version=pseudonym_key_version,
-            as_of=as_of,
+            as_of=as_of, received_on=received_on,
         )  # fmt: skip
         if contract.collection_year:
             context = ssda903_context.prepare(
@@ -304,7 +304,7 @@ def load_extract(
         )
         unchanged_rows.remember(
             con, unchanged, checked.plan, pseudonym_key_version=pseudonym_key_version, loaded=loaded.rows,
-            as_of=as_of,
+            as_of=as_of, received_on=received_on,
         )  # fmt: skip
         if received != loaded.rows_loaded + checked.quarantined_lines:
             raise AccountingError(

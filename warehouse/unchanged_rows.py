@@ -19,9 +19,12 @@ the rows of its group** found in it (``landing.row_digest_problems``).
   one of several then. The rule runs on the groups that changed, whole, and the rows of the others get their
   problems copied. (Most groups are one row: a key's. Fingerprinting and remembering every one of them cost more
   than the rule they save at national size; measured: bench/NOTES.md.)
+- A date not after the day the extract was received (``not_future``) reads only the row, and the day. Received the
+  same day as the remembered extract, it is the same rule. Received later, a date that passed then passes now: the
+  rule runs on the changed rows and the rows it failed last time. Received earlier (a late file), or remembered
+  from before the day was (migration 012), it runs on every row.
 - Every other rule (the SSDA903 rules reading another feed or last year's return, a named window) reads every
-  row. A date not after the day the extract was received is a rule of that day: its answers are copied only to an
-  extract received the same day.
+  row.
 
 Loading looks up an unchanged row's key and hash rather than computing its pseudonyms again, and takes it as its
 key's current version without reading history. That holds while nothing but the feed's own loads changes its
@@ -62,6 +65,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MAKERS = ("expectations/contract.py", "expectations/codes.yml", "expectations/formats.yml", "expectations/validate.py",
           "warehouse/staging.py", "warehouse/loading.py", "warehouse/pseudonymise.py", "warehouse/problems.py")  # fmt: skip
 WINDOW = re.compile(r"\bover\s*\(", re.IGNORECASE)
+THE_DAY = re.compile(r"DATE '\d{4}-\d{2}-\d{2}'")  # the day received, in a not_future rule
 GROUP = re.compile(r'\bover\s*\(\s*partition\s+by\s+((?:"[^"]+"\s*,\s*)*"[^"]+")\s*(?:order\s+by\b|\))', re.IGNORECASE)
 
 
@@ -80,8 +84,12 @@ def reads(rule: Rule) -> tuple[str, ...] | None:
 
 
 def fingerprint(rule: Rule) -> str:
-    """What a remembered answer of ``rule`` depends on besides the row."""
-    text = "\x1f".join([rule.id, rule.kind, rule.severity, ",".join(rule.columns), rule.fails_when, rule.message,
+    """What a remembered answer of ``rule`` depends on besides the row (and, for a date not in the future, the day
+    received: :meth:`Unchanged.plan` compares the days)."""
+    fails_when = (
+        THE_DAY.sub("DATE '<the day received>'", rule.fails_when) if rule.kind == "not_future" else rule.fails_when
+    )
+    text = "\x1f".join([rule.id, rule.kind, rule.severity, ",".join(rule.columns), fails_when, rule.message,
                         rule.fix])  # fmt: skip
     return hashlib.md5(text.encode()).hexdigest()
 
@@ -112,6 +120,7 @@ class Unchanged:
     known: str | None  # (_line, _key, _row_hash) of unchanged rows that were loaded last time
     groups: dict[tuple[str, ...], str] = field(default_factory=dict)  # group columns -> its groups of several rows
     regrouped: dict[tuple[str, ...], str] = field(default_factory=dict)  # group columns -> rows of changed groups
+    not_future_on: str | None = None  # the rows a remembered not_future rule runs on (None: every row)
     remembered: dict[str, str] = field(default_factory=dict)  # rule id -> fingerprint remembered
     rows_unchanged: int = 0
 
@@ -128,7 +137,10 @@ class Unchanged:
             table = self.checked
             if self.changed != self.checked and self.remembered.get(rule.id) == fingerprint(rule):
                 group = reads(rule)
-                table = self.changed if group == () else self.regrouped.get(group, self.checked)
+                if rule.kind == "not_future":
+                    table = self.not_future_on or self.checked
+                else:
+                    table = self.changed if group == () else self.regrouped.get(group, self.checked)
             tables.setdefault(table, []).append(rule)
         return list(tables.items())
 
@@ -151,6 +163,7 @@ def prepare(
     pseudonym_key: str,
     pseudonym_key_version: int,
     as_of: dt.date,
+    received_on: dt.date,
 ) -> Unchanged:
     """Digest every row of the staged extract ``checked`` (and the group of each, for the groups ``rules`` read),
     and compare them with the feed's memory. Call after staging, before validating; :func:`drop` removes what this
@@ -175,7 +188,8 @@ def prepare(
         {"secret": _digest_secret(pseudonym_key)},
     )
     state = con.execute(
-        "select made_by, pseudonym_key_version, as_of from landing.row_digest_feeds where feed = ?", [feed]
+        "select made_by, pseudonym_key_version, as_of, received_on from landing.row_digest_feeds where feed = ?",
+        [feed],
     ).fetchone()
     unchanged = Unchanged(feed, load_id, checked, checked, made_by(contract), None)
     # each group of several rows, with its fingerprint: its rows' digests, each with its place in the group in file
@@ -230,6 +244,22 @@ def prepare(
         )
         unchanged.regrouped[group] = f"scratch.main.regrouped_{load_id}_{i}"
     unchanged.changed = f"scratch.main.changed_{load_id}"
+    remembered_on = state[3]  # the day the remembered extract was received; none from before migration 012
+    if remembered_on == received_on:
+        unchanged.not_future_on = unchanged.changed
+    elif remembered_on is not None and remembered_on < received_on:
+        # a date not after that day is not after this one: the rows that failed then, and the changed rows
+        not_future = [r for r in rules if r.kind == "not_future"]
+        if not_future:
+            con.execute(
+                f"""create table scratch.main.rechecked_{load_id} as select * from {checked} where _line in (
+                        select _line from {unchanged.changed}
+                        union all
+                        select d._line from scratch.main.digests_{load_id} d join landing.row_digest_problems p
+                            on p.feed = ? and p.digest = d.digest and p.rule_id in ({_ids(not_future)}))""",
+                [feed],
+            )
+            unchanged.not_future_on = f"scratch.main.rechecked_{load_id}"
     remembered_as_of = state[2]  # the remembered load's period (as loading took it); none from before migration 010
     if remembered_as_of is not None and remembered_as_of <= as_of:
         con.execute(
@@ -285,12 +315,14 @@ def remember(
     pseudonym_key_version: int,
     loaded: str,
     as_of: dt.date,
+    received_on: dt.date,
 ) -> None:
     """Make the feed's memory this load's extract: its digests, the key and row hash of each row loaded and now the
     current version of its key (``loaded``: a relation of ``_line, _key, _row_hash, _stale``; a stale row, kept
     only for lineage, is remembered without them), its groups of several rows with their fingerprints, what the
-    rules reading only the row or its group found (``plan``: the rules by the table each ran on), and ``as_of``,
-    the load's period end. Runs in the load's transaction, after loading."""
+    rules reading only the row or its group found (``plan``: the rules by the table each ran on), ``as_of``, the
+    load's period end, and ``received_on``, the day its extract was received. Runs in the load's transaction,
+    after loading."""
     feed, load_id = unchanged.feed, unchanged.load_id
     sent = f"(select digest from {unchanged.digests} where digest is not null)"
     # a row this load found stale is not its key's current version: remembered again below, without its key
@@ -334,8 +366,9 @@ def remember(
     )
     for table, rules in kept:
         ran_on = "" if table == unchanged.checked else f"and p.line in (select _line from {table})"
-        if table in unchanged.regrouped.values():
-            # a row of a changed group may have been sent last time too: its answers then are replaced by today's
+        if table not in (unchanged.checked, unchanged.changed):
+            # a row of a changed group, or one a not_future rule failed last time, may have been sent last time too:
+            # its answers then are replaced by today's
             con.execute(
                 f"""delete from landing.row_digest_problems where feed = ? and rule_id in ({_ids(rules)})
                     and digest in (select digest from {unchanged.digests} where _line in (select _line from {table}))""",
@@ -362,9 +395,9 @@ def remember(
         con.executemany("insert into landing.row_digest_rules values (?, ?, ?)", remembered)
     con.execute("delete from landing.row_digest_feeds where feed = ?", [feed])
     con.execute(
-        "insert into landing.row_digest_feeds (feed, load_id, made_by, pseudonym_key_version, as_of) "
-        "values (?, ?, ?, ?, ?)",
-        [feed, load_id, unchanged.made_by, pseudonym_key_version, as_of],
+        "insert into landing.row_digest_feeds (feed, load_id, made_by, pseudonym_key_version, as_of, received_on) "
+        "values (?, ?, ?, ?, ?, ?)",
+        [feed, load_id, unchanged.made_by, pseudonym_key_version, as_of, received_on],
     )
 
 
@@ -390,7 +423,7 @@ def drop(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
     """Drop what :func:`prepare` made for ``load_id``."""
     made = con.execute(
         "select table_name from duckdb_tables() where database_name = 'scratch' and regexp_matches(table_name, ?)",
-        [rf"^(digests|changed|known|groups|regrouped)_{int(load_id)}(_\d+)?$"],
+        [rf"^(digests|changed|known|groups|regrouped|rechecked)_{int(load_id)}(_\d+)?$"],
     ).fetchall()
     for (name,) in made:
         con.execute(f"drop table if exists scratch.main.{name}")

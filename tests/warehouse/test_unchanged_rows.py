@@ -214,10 +214,67 @@ def test_what_a_rule_reads_decides_whether_it_is_remembered() -> None:
     # comparing two of the row's values is not reading a table
     assert unchanged_rows.reads(rule('"DEC" IS DISTINCT FROM "DECOM" AND "A" IS NOT DISTINCT FROM "B"')) == ()
     assert unchanged_rows.reads(rule('"CHILD" IN (SELECT "CHILD" FROM scratch.main.header_1)')) is None
-    # a date not in the future is checked against the day received: another day, another rule
-    later = {r.kind: r for r in contract.rules(dt.date(2026, 4, 21))}
-    assert unchanged_rows.fingerprint(later["not_future"]) != unchanged_rows.fingerprint(rules["not_future"])
-    assert unchanged_rows.fingerprint(later["codes"]) == unchanged_rows.fingerprint(rules["codes"])
+    # a date not in the future is checked against the day received: the same rule another day (the days are
+    # compared when it is planned), but not another column's
+    later = {r.id: r for r in contract.rules(dt.date(2026, 4, 21))}
+    for rule in contract.rules(dt.date(2026, 4, 20)):
+        assert unchanged_rows.fingerprint(later[rule.id]) == unchanged_rows.fingerprint(rule)
+    assert rules["not_future"].fails_when != later[rules["not_future"].id].fails_when
+    dates = [r for r in later.values() if r.kind == "not_future"]
+    assert len({unchanged_rows.fingerprint(r) for r in dates}) == len(dates) == 2
+
+
+def test_a_date_not_in_the_future_is_checked_again_only_where_it_failed_or_changed(
+    pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A date that was not after the day an extract was received is not after any later day. Received on a later
+    day, the rule runs on the changed rows and the rows it failed last time, and a date whose day has come loads;
+    received on an earlier day (a late file), on every row."""
+    con = pipeline.con
+    ran_on: list[int] = []  # the rows each load's not_future rules ran on
+    plan = unchanged_rows.Unchanged.plan
+
+    def spy(self, rules):  # noqa: ANN001, ANN202
+        tables = plan(self, rules)
+        for table, batch in tables:
+            if any(r.kind == "not_future" for r in batch):
+                ran_on.append(con.execute(f"select count(*) from {table}").fetchone()[0])
+        return tables
+
+    monkeypatch.setattr(unchanged_rows.Unchanged, "plan", spy)
+    day = dt.date(2026, 4, 20)
+    rows = [{"outcome_id": f"O{i}"} for i in range(20)]
+    rows[3]["outcome_date"] = (day + dt.timedelta(days=1)).isoformat()  # tomorrow's, on the first day
+    rows[7]["outcome_date"] = (day + dt.timedelta(days=9)).isoformat()
+
+    def night(on: dt.date, extra: str) -> tuple[int, int, list]:
+        path = write_extract(tmp_path / f"{on}-{extra}.csv", "police_outcomes", [*rows, {"outcome_id": extra}])
+        extract = pipeline.land_file("police_outcomes", path)
+        received = dt.datetime(on.year, on.month, on.day, 2, tzinfo=dt.UTC)
+        con.execute("update landing.extracts set received_at = ? where extract_id = ?", [received, extract.extract_id])
+        r = pipeline.load(dataclasses.replace(extract, received_at=received))
+        found = con.execute(
+            "select line, rule_id from quarantine.row_problems where load_id = ? and rule_id like '%not_future' "
+            "order by line",
+            [r.load_id],
+        ).fetchall()
+        return r.rows_loaded, r.rows_quarantined, found
+
+    future = [(5, "police_outcomes.outcome_date.not_future"), (9, "police_outcomes.outcome_date.not_future")]
+    assert night(day, "A") == (19, 2, future)
+    assert ran_on == [21]  # every row: nothing remembered
+    # the next day: row 3's date has come; only the new row and the two that failed are checked again
+    assert night(day + dt.timedelta(days=1), "B") == (20, 1, future[1:])
+    assert ran_on[1] == 3
+    # the same day again (row A is back): the rows not sent last time, and nothing else
+    assert night(day + dt.timedelta(days=1), "A") == (20, 1, future[1:])
+    assert ran_on[2] == 1
+    # a late file, received on the first day: every row, and tomorrow's date is in the future again
+    assert night(day, "C") == (19, 2, future)
+    assert ran_on[3] == 21
+    # ten days on, both days have come: the new row and the two that failed on the first day
+    assert night(day + dt.timedelta(days=10), "D") == (21, 0, [])
+    assert ran_on[4] == 3
 
 
 def test_a_group_rule_runs_on_the_groups_that_changed(pipeline, tmp_path: Path) -> None:

@@ -20,19 +20,27 @@ stages as (
     from conformed.disposals as d
 ),
 
-children as (
+-- each child's stages in the LA and year, before the ethnic group is joined on: a child's ethnicity is one row
+-- of conformed.children, so joining after grouping gives the same rows (at national size, fewer than half as many
+-- rows joined: 3.5 of 7.6 million)
+stages_of_child as (
     select
-        s.la_code,
-        s.fy_start,
-        ethnic_group(c.ethnicity) as ethnic_group,
-        s.child_key,
-        bool_or(s.charged) as charged,
-        bool_or(s.out_of_court) as out_of_court,
-        bool_or(s.convicted) as convicted,
-        bool_or(s.custody) as custody
-    from stages as s
-    left join conformed.children as c using (child_key)
+        la_code,
+        fy_start,
+        child_key,
+        bool_or(charged) as charged,
+        bool_or(out_of_court) as out_of_court,
+        bool_or(convicted) as convicted,
+        bool_or(custody) as custody
+    from stages
     group by all
+),
+
+children as (
+    select s.la_code, s.fy_start, ethnic_group(c.ethnicity) as ethnic_group, s.child_key, s.charged, s.out_of_court,
+           s.convicted, s.custody
+    from stages_of_child as s
+    left join conformed.children as c using (child_key)
 ),
 
 counted as (

@@ -17,12 +17,12 @@ table as it fills it, so an extract is held there several times its file's size.
 whether it fits:
 
 - An extract whose file is larger than half of DuckDB's cap will not fit (the staged table is two to three times
-  its file). It is held in a database file of its own in the loader's spill folder (``held_<load>``: 0700, emptied
-  whenever the loader opens), encrypted under a key drawn for it alone and never written down, and deleted after
-  the load: DuckDB writes it compressed as it reads the file. It holds the raw values only, and the view types them
-  as they are read: each typed column would be one more column to write. (Held in memory, such an extract spilled
-  and was then compressed by a checkpoint, which took longer than reading the file: national interventions staged
-  in 20.7 s that way, 10.5 s in its own file; measured: bench/NOTES.md.)
+  its file). It is held in a database file of its own, ``held_<load>.duckdb`` (0600), in the loader's spill folder
+  (0700, emptied whenever the loader opens), encrypted under a key drawn for it alone and never written down, and
+  deleted after the load: DuckDB writes it compressed as it reads the file. It holds the raw values only, and the
+  view types them as they are read: each typed column would be one more column to write. (Held in memory, such an
+  extract spilled and was then compressed by a checkpoint, which took longer than reading the file: national
+  interventions staged in 21.3 s that way, 10.0 s in its own file; measured: bench/NOTES.md change 49.)
 - An extract that fits is held in ``scratch``, typed once as the file is read, and writes nothing to disk. If it
   spills after all, staging checkpoints ``scratch``, which compresses it into memory, so that every later read of
   it (each rule, GX, the load) reads memory, not the spill. Staging does not checkpoint an extract that did not

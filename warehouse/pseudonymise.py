@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
+from collections.abc import Callable
 
 import duckdb
 
@@ -36,7 +38,7 @@ KEYED_HASH = "_yos_keyed_hash"
 def install(con: duckdb.DuckDBPyConnection, key: str) -> None:
     """Define the temporary ``pseudonym`` macro on this connection. Temporary: never written to the file.
 
-    The HMAC itself is a Python function DuckDB calls (:data:`KEYED_HASH`), holding the key's hash states in this
+    The HMAC itself is a Python function DuckDB calls (:func:`register`), holding the key's hash states in this
     process's memory only: the key, and its inner and outer pads, are never a constant of a macro or a plan, nor a
     value of any column DuckDB could spill to disk under memory pressure. The macro gives it the normalised text
     (``namespace:VALUE``, built in SQL). It costs no more than computing the HMAC in SQL did (measured:
@@ -50,12 +52,20 @@ def install(con: duckdb.DuckDBPyConnection, key: str) -> None:
         o.update(h.digest())
         return o.hexdigest()[:32]
 
-    try:
-        con.remove_function(KEYED_HASH)
-    except duckdb.InvalidInputException:  # not defined yet on this connection
-        pass
-    con.create_function(KEYED_HASH, keyed_hash, ["VARCHAR"], "VARCHAR", side_effects=False)
-    con.execute(f"create or replace temp macro pseudonym(ns, v) as {KEYED_HASH}(ns || ':' || upper(trim(v)))")
+    register(con, keyed_hash)
+
+
+_registered = itertools.count()
+
+
+def register(con: duckdb.DuckDBPyConnection, keyed_hash: Callable[[str], str]) -> None:
+    """Point the ``pseudonym`` macro on ``con`` at ``keyed_hash``, registered under a name of its own
+    (``<KEYED_HASH>_<n>``). Not replaced under one name: after a load, DuckDB's ``remove_function`` took the
+    function out of the connection's list but left it in the catalog, so registering it again failed (a second
+    install on one connection, as `bench/feeds.py --pseudonym-cost` makes). The functions go with the connection."""
+    name = f"{KEYED_HASH}_{next(_registered)}"
+    con.create_function(name, keyed_hash, ["VARCHAR"], "VARCHAR", side_effects=False)
+    con.execute(f"create or replace temp macro pseudonym(ns, v) as {name}(ns || ':' || upper(trim(v)))")
 
 
 def _hash_states(key: str) -> tuple[hashlib._Hash, hashlib._Hash]:

@@ -22,6 +22,19 @@ def test_sql_pseudonym_equals_the_python_hmac() -> None:
     assert got != pseudonym(TEST_KEY, "la_child", "20/1234567A")
 
 
+def test_the_pseudonym_can_be_installed_again_after_a_load_under_another_key(pipeline, tmp_path: Path) -> None:
+    """A load installs it; installing it again on the same connection (a rekey's new key, the bench's
+    --pseudonym-cost) takes the new key. Replacing the function under one name failed after a load."""
+    from tests.helpers import write_extract
+
+    path = write_extract(tmp_path / "a.csv", "police_outcomes", [{"outcome_id": f"O{i}"} for i in range(5)])
+    assert pipeline.load(pipeline.land_file("police_outcomes", path)).rows_loaded == 5
+    for key in ("another key", TEST_KEY):
+        install(pipeline.con, key)
+        got = pipeline.con.execute("select pseudonym('pnc', '20/1234567A')").fetchone()[0]
+        assert got == pseudonym(key, "pnc", "20/1234567A")
+
+
 def test_the_same_child_links_across_agencies(pipeline, partnership: Path) -> None:
     for feed in ("police_outcomes", "court_disposals"):
         c = get_contract(feed)

@@ -102,8 +102,7 @@ def hashed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             namespace, value = message.split(":", 1)
             return real(key, namespace, value)
 
-        con.remove_function(pseudonymise.KEYED_HASH)
-        con.create_function(pseudonymise.KEYED_HASH, keyed_hash, ["VARCHAR"], "VARCHAR", side_effects=False)
+        pseudonymise.register(con, keyed_hash)
 
     monkeypatch.setattr(load_path, "install_pseudonym", counting_install)
     return calls

@@ -29,7 +29,7 @@ from warehouse.db import connect_analyst, connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.load import LoadResult, load_extract
 from warehouse.pseudonymise import check_key
-from warehouse.publish import publish
+from warehouse.publish import publish_apart
 
 
 def new_run_id() -> str:
@@ -259,8 +259,15 @@ class Pipeline:
         return moved or (loader_latest or 0) > (published_latest or 0)
 
     def publish(self) -> Path:
-        """Rebuild the analysts' warehouse and swap it in atomically."""
-        path = publish(self.con, self.paths.published_db, self.cfg.area, self.cfg.disclosure_threshold)
+        """Rebuild the analysts' warehouse and swap it in atomically, in a process of its own (which needs the
+        loader's file: this connection is closed meanwhile and opened again after)."""
+        self.con.close()
+        try:
+            path = publish_apart(
+                self.paths.loader_db, self.paths.published_db, self.cfg.area, self.cfg.disclosure_threshold
+            )
+        finally:
+            self.con = connect_loader(self.paths.loader_db)
         feed_logger().info("published %s", path.name)
         loads = audit.load_count(self.con)
         events.emit(events.WarehousePublished(str(path), loads))

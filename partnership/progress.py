@@ -140,6 +140,11 @@ class Bar:
             self.progress.update(self.task, completed=done, total=done, speed=rate(done, seconds, self.unit))
 
 
+def showing() -> bool:
+    """Whether the work under way is being shown (inside :func:`shown`)."""
+    return _display.get() is not None
+
+
 @contextmanager
 def shown(out: IO[str] | None = None) -> Iterator[None]:
     """Show the steps of the work inside: as live bars on a terminal, as plain lines otherwise."""

@@ -87,11 +87,14 @@ def lock_holder(error: duckdb.IOException) -> str:
     return str(error).split("Conflicting lock is held in", 1)[-1].split(". See", 1)[0].strip()
 
 
-def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
+def connect_loader(path: Path, *, encrypt_spill: bool = True) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the loader's private warehouse and bring its schema up to date.
 
     DuckDB's memory is capped (:func:`loader_memory_limit`; it spills to disk beyond that) so a national-scale load
-    fits beside everything else on a modest server."""
+    fits beside everything else on a modest server. ``encrypt_spill=False`` is for a process that has never read an
+    extract or the pseudonym key, and only reads what the loader's file already holds (the publisher's own process,
+    :func:`warehouse.publish.publish_apart`): what it spills is what the file holds, pseudonymised, under the same
+    modes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     spill = spill_directory(path)
     os.umask(os.umask(0o077) | 0o077)  # whatever started us: what DuckDB writes (spill included) is 0600, folders 0700
@@ -122,8 +125,12 @@ def connect_loader(path: Path) -> duckdb.DuckDBPyConnection:
     # (raw identifiers included) spill when a load does not fit in memory. DuckDB encrypts with its built-in mbedtls
     # (writing with OpenSSL needs the httpfs extension, which would have to be downloaded); it calls that "unsafe"
     # for database files whose key is meant to last, a weaker claim than spill needs, where the alternative is none.
-    con.execute("set force_mbedtls_unsafe = true")
-    con.execute("set temp_file_encryption = true")
+    # Not in the publisher's own process: it spills a lot (the stored models), encrypted three times slower, and
+    # what it spills is the file's own pseudonymised rows. Never in a process that has loaded: after a load DuckDB
+    # spilled the HMAC's inputs in the clear from memory it had not cleared (bench/NOTES.md, change 51).
+    if encrypt_spill:
+        con.execute("set force_mbedtls_unsafe = true")
+        con.execute("set temp_file_encryption = true")
     # The time zone is fixed: a timestamp's date and its text (in a row's hash) follow the session's zone, and a
     # server moved to another zone would otherwise store the same row sent again as a new version.
     con.execute("set TimeZone = 'UTC'")

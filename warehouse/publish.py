@@ -8,12 +8,20 @@ the loader's own current versions (the same rows the parts hold, read without jo
 is built as ``yos.next.duckdb``, checkpointed, and renamed over the live file: an analyst who has the old file open
 keeps a consistent view, a new connection sees the new data, and nobody ever sees a half-built file. The previous
 file is kept as ``yos.prev.duckdb`` for rollback, and so are the parts it reads.
+
+The pipeline publishes in a process of its own (:func:`publish_apart`, ``python -m warehouse.publish``), one that
+never read an extract or the pseudonym key, so its spill need not be encrypted: the stored models spill at national
+size, and encrypted they took three times as long.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +31,7 @@ from expectations.contract import all_contracts, load_yaml
 from expectations.sql import sql_literal
 from partnership import progress
 from warehouse import disclosure, history_parts
-from warehouse.db import any_row_order, memory_share
+from warehouse.db import WarehouseBusy, any_row_order, connect_loader, memory_share
 from warehouse.loading import ensure_table, stored_columns
 
 TRANSFORMS = Path(__file__).resolve().parents[1] / "transforms"
@@ -441,3 +449,61 @@ def _parts_named(con: duckdb.DuckDBPyConnection, path: Path) -> set[Path]:
         return history_parts.named_by(con, "named")
     finally:
         con.execute("detach named")
+
+
+class PublishFailed(RuntimeError):
+    """The publisher's own process failed for a reason that is not a model's or a busy warehouse's."""
+
+
+# What the publisher's process may report, raised again as the same type in the process that asked.
+REPORTED = {"ModelError": ModelError, "WarehouseBusy": WarehouseBusy}
+
+
+def publish_apart(loader_db: Path, published: Path, area: dict[str, str], threshold: int = 5) -> Path:
+    """:func:`publish` in a new process: it opens the loader's file (close every connection to it first), publishes,
+    and closes it. Its spill is not encrypted, which is safe only because that process never read an extract: in
+    one that has loaded, DuckDB spilled the HMAC's inputs from memory it had not cleared (bench/NOTES.md, change
+    51). Progress is shown as here; a failure is raised here with the child's message (ModelError and WarehouseBusy
+    as themselves), never as its traceback."""
+    request = {"loader_db": str(loader_db), "published": str(published), "area": area, "threshold": threshold,
+               "progress": progress.showing()}  # fmt: skip
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(
+        [sys.executable, "-m", "warehouse.publish"], input=json.dumps(request), stdout=subprocess.PIPE, text=True,
+        env=env, cwd=root, check=False,
+    )  # fmt: skip
+    lines = done.stdout.strip().splitlines()
+    try:
+        answer = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        raise PublishFailed(
+            f"the publisher's process ended (exit status {done.returncode}) without saying why: nothing was swapped "
+            f"in, the analysts' file is the one before; see the log above and run the publish again"
+        ) from None
+    if answer.get("error") in REPORTED:
+        raise REPORTED[answer["error"]](answer["message"])
+    if "error" in answer:
+        raise PublishFailed(f"publishing failed ({answer['error']}): {answer['message']}")
+    return Path(answer["published"])
+
+
+def main() -> None:
+    """The publisher's process: read the request :func:`publish_apart` sends on stdin, publish, and print one line of
+    JSON, the published file or the error (its type and message; no traceback)."""
+    request = json.loads(sys.stdin.read())
+    try:
+        con = connect_loader(Path(request["loader_db"]), encrypt_spill=False)
+        try:
+            with progress.shown() if request["progress"] else contextlib.nullcontext():
+                path = publish(con, Path(request["published"]), request["area"], request["threshold"])
+        finally:
+            con.close()
+        answer = {"published": str(path)}
+    except Exception as e:  # noqa: BLE001 - reported to the process that asked, which raises it there
+        answer = {"error": type(e).__name__, "message": str(e)}
+    print(json.dumps(answer), flush=True)
+
+
+if __name__ == "__main__":
+    main()

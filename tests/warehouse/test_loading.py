@@ -169,7 +169,8 @@ def test_publishing_lets_rows_go_in_any_order_under_a_lower_cap_and_staging_afte
     """Publishing builds its file with DuckDB free to store rows in any order, under a share of the loader's memory
     cap; staging numbers lines by position, so both settings must come back however publishing ends, or a later
     load in the same process would name the wrong lines (and spill sooner). (The build itself is replaced here: what
-    is checked is the settings around it.)"""
+    is checked is the settings around it, on the loader's connection: the pipeline publishes in a process of its
+    own, :func:`warehouse.publish.publish_apart`.)"""
     import warehouse.publish
 
     def mib(con) -> float:  # noqa: ANN001
@@ -190,11 +191,12 @@ def test_publishing_lets_rows_go_in_any_order_under_a_lower_cap_and_staging_afte
         return set()  # the history parts it read: none
 
     monkeypatch.setattr(warehouse.publish, "build", build)
+    paths, cfg = pipeline.paths, pipeline.cfg
     if publishing == "fails":
         with pytest.raises(RuntimeError, match="disk full"):
-            pipeline.publish()
+            warehouse.publish.publish(pipeline.con, paths.published_db, cfg.area)
     else:
-        pipeline.publish()
+        warehouse.publish.publish(pipeline.con, paths.published_db, cfg.area)
     assert during == [False, pytest.approx(cap * warehouse.publish.PUBLISH_MEMORY_SHARE, abs=0.2)]
     assert pipeline.con.execute("select current_setting('preserve_insertion_order')").fetchone() == (True,)
     assert mib(pipeline.con) == cap

@@ -17,9 +17,11 @@ size, and encrypted they took three times as long.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -457,6 +459,7 @@ class PublishFailed(RuntimeError):
     """The publisher's own process failed for a reason that is not a model's or a busy warehouse's."""
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2)
 # What the publisher's process may report, raised again as the same type in the process that asked.
 REPORTED = {"ModelError": ModelError, "WarehouseBusy": WarehouseBusy}
 
@@ -468,7 +471,7 @@ def publish_apart(loader_db: Path, published: Path, area: dict[str, str], thresh
     51). Progress is shown as here; a failure is raised here with the child's message (ModelError and WarehouseBusy
     as themselves), never as its traceback."""
     request = {"loader_db": str(loader_db), "published": str(published), "area": area, "threshold": threshold,
-               "progress": progress.showing()}  # fmt: skip
+               "progress": progress.showing(), "parent": os.getpid()}  # fmt: skip
     root = str(Path(__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(
@@ -494,6 +497,7 @@ def main() -> None:
     """The publisher's process: read the request :func:`publish_apart` sends on stdin, publish, and print one line of
     JSON, the published file or the error (its type and message; no traceback)."""
     request = json.loads(sys.stdin.read())
+    _die_with(request["parent"])
     try:
         con = connect_loader(Path(request["loader_db"]), encrypt_spill=False)
         try:
@@ -502,9 +506,20 @@ def main() -> None:
         finally:
             con.close()
         answer = {"published": str(path)}
+    except KeyboardInterrupt:  # Ctrl-C reaches both processes: the one that asked says it was interrupted
+        sys.exit(130)
     except Exception as e:  # noqa: BLE001 - reported to the process that asked, which raises it there
         answer = {"error": type(e).__name__, "message": str(e)}
     print(json.dumps(answer), flush=True)
+
+
+def _die_with(parent: int) -> None:
+    """Be killed when the process that asked dies (Linux's parent-death signal), as a publish in that process was:
+    a run killed part way must not leave a publish running on, holding the loader's file, behind the next run."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the signal was asked for
+        sys.exit(1)
 
 
 if __name__ == "__main__":

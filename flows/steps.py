@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
+
 from expectations.contract import get_contract
 from flows import events
 from notify import alerts
@@ -24,7 +26,7 @@ from partnership.logs import feed_logger
 from partnership.settings import Paths, prepare_environment
 from reports import board_pack
 from reports import validation as validation_report
-from warehouse import audit, history_parts, landing, rebuild, retention, state
+from warehouse import history_parts, landing, rebuild, retention, state
 from warehouse.db import connect_analyst, connect_loader
 from warehouse.landing import Extract, land_file
 from warehouse.load import LoadResult, load_extract
@@ -40,7 +42,7 @@ class Pipeline:
     def __init__(self, cfg: Config | None = None, paths: Paths | None = None) -> None:
         self.paths = paths or prepare_environment()
         self.cfg = cfg or load_config()
-        self.con = connect_loader(self.paths.loader_db)
+        self._con: duckdb.DuckDBPyConnection | None = connect_loader(self.paths.loader_db)
         self._key: str | None = None
         for partial in landing.remove_interrupted(self.paths.data):
             feed_logger(feed=partial.parent.name).info("removed what an interrupted transfer left in landing")
@@ -52,7 +54,20 @@ class Pipeline:
         self.close()
 
     def close(self) -> None:
-        self.con.close()
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The loader's connection; opened again when next used after :meth:`publish` closed it."""
+        if self._con is None:
+            self._con = connect_loader(self.paths.loader_db)
+        return self._con
+
+    @con.setter
+    def con(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
 
     @property
     def pseudonym_key(self) -> str:
@@ -259,19 +274,17 @@ class Pipeline:
         return moved or (loader_latest or 0) > (published_latest or 0)
 
     def publish(self) -> Path:
-        """Rebuild the analysts' warehouse and swap it in atomically, in a process of its own (which needs the
-        loader's file: this connection is closed meanwhile and opened again after)."""
-        self.con.close()
-        try:
-            path = publish_apart(
-                self.paths.loader_db, self.paths.published_db, self.cfg.area, self.cfg.disclosure_threshold
-            )
-        finally:
-            self.con = connect_loader(self.paths.loader_db)
-        feed_logger().info("published %s", path.name)
-        loads = audit.load_count(self.con)
-        events.emit(events.WarehousePublished(str(path), loads))
-        return path
+        """Rebuild the analysts' warehouse and swap it in atomically, in a process of its own
+        (:func:`warehouse.publish.publish_apart`), which needs the loader's file: this connection is closed for it,
+        and opened again when next used."""
+        self.close()
+        secrets = [ref.env for ref in self.cfg.secrets() if ref.env]
+        published = publish_apart(
+            self.paths.loader_db, self.paths.published_db, self.cfg.area, self.cfg.disclosure_threshold, secrets
+        )
+        feed_logger().info("published %s", published.path.name)
+        events.emit(events.WarehousePublished(str(published.path), published.loads))
+        return published.path
 
     def alert(self, run_id: str, results: list[LoadResult]) -> list[dict]:
         """Tell each partner with something to hear about it (problems new, still failing, fixed); escalate

@@ -191,6 +191,14 @@ class Config:
             "comparator_area_name": self.comparator_area_name,
         }
 
+    def secrets(self) -> list[SecretRef]:
+        """Every secret the configuration names: the pseudonym key, partners' tokens, webhooks, the SMTP password."""
+        contacts = [self.yos_data_lead, *(c for p in self.partners.values() for c in p.contacts)]
+        refs = [self.pseudonym_key, *(p.token for p in self.partners.values()), *(c.webhook for c in contacts)]
+        if self.smtp.get("password") is not None:
+            refs.append(secret_ref(self.smtp["password"]))
+        return [r for r in refs if r is not None]
+
     def partner_of(self, feed: str) -> Partner:
         for p in self.partners.values():
             if feed in p.feeds:

@@ -104,24 +104,24 @@ class Bar:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[unit]}"),
-            TextColumn("{task.fields[speed]}"),
-            TimeElapsedColumn(),
-            console=Console(file=out),
-        )
+        console = Console(file=out)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[unit]}"),
+                   TextColumn("{task.fields[speed]}"), TimeElapsedColumn())  # fmt: skip
+        self.new_progress = lambda: Progress(*columns, console=console)
+        self.progress = self.new_progress()
+        self.stopped = False
         self.task: int | None = None
         self.started = time.monotonic()
         self.unit = ""
 
     def open(self) -> None:
+        if self.stopped:  # opened again after a pause: the steps before stay on screen as they were left
+            self.progress, self.task = self.new_progress(), None
         self.progress.start()
 
     def close(self) -> None:
         self.progress.stop()
+        self.stopped = True
 
     def begin(self, label: str, total: int | None, unit: str) -> None:
         if self.task is not None and self.progress.tasks[self.task].description == label:
@@ -138,6 +138,21 @@ class Bar:
     def end(self, done: int, seconds: float) -> None:
         if self.task is not None:
             self.progress.update(self.task, completed=done, total=done, speed=rate(done, seconds, self.unit))
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Stop drawing inside, and start again after: another process (the publisher's) shows its own steps on the
+    same output meanwhile."""
+    display = _display.get()
+    if display is None:
+        yield
+        return
+    display.close()
+    try:
+        yield
+    finally:
+        display.open()
 
 
 def showing() -> bool:

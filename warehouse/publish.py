@@ -24,6 +24,7 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,7 @@ import duckdb
 from expectations.contract import all_contracts, load_yaml
 from expectations.sql import sql_literal
 from partnership import progress
-from warehouse import disclosure, history_parts
+from warehouse import audit, disclosure, history_parts
 from warehouse.db import WarehouseBusy, any_row_order, connect_loader, memory_share
 from warehouse.loading import ensure_table, stored_columns
 
@@ -459,65 +460,89 @@ class PublishFailed(RuntimeError):
     """The publisher's own process failed for a reason that is not a model's or a busy warehouse's."""
 
 
+@dataclass(frozen=True)
+class Published:
+    """What the publisher's process did: the analysts' file it swapped in, and the loads the loader then held."""
+
+    path: Path
+    loads: int
+
+
 PR_SET_PDEATHSIG = 1  # prctl(2)
 # What the publisher's process may report, raised again as the same type in the process that asked.
 REPORTED = {"ModelError": ModelError, "WarehouseBusy": WarehouseBusy}
 
 
-def publish_apart(loader_db: Path, published: Path, area: dict[str, str], threshold: int = 5) -> Path:
+def publish_apart(
+    loader_db: Path, published: Path, area: dict[str, str], threshold: int = 5, withheld_env: Iterable[str] = ()
+) -> Published:
     """:func:`publish` in a new process: it opens the loader's file (close every connection to it first), publishes,
     and closes it. Its spill is not encrypted, which is safe only because that process never read an extract: in
     one that has loaded, DuckDB spilled the HMAC's inputs from memory it had not cleared (bench/NOTES.md, change
-    51). Progress is shown as here; a failure is raised here with the child's message (ModelError and WarehouseBusy
-    as themselves), never as its traceback."""
+    51). ``withheld_env``: environment variables it is not given (the secrets the configuration names: it needs
+    none). Progress is shown as here (this process's display paused meanwhile); a failure is raised here with the
+    child's message (ModelError and WarehouseBusy as themselves, anything else as PublishFailed on one line), never
+    as its traceback."""
     request = {"loader_db": str(loader_db), "published": str(published), "area": area, "threshold": threshold,
                "progress": progress.showing(), "parent": os.getpid()}  # fmt: skip
     root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
-    done = subprocess.run(
-        [sys.executable, "-m", "warehouse.publish"], input=json.dumps(request), stdout=subprocess.PIPE, text=True,
-        env=env, cwd=root, check=False,
-    )  # fmt: skip
-    lines = done.stdout.strip().splitlines()
+    withheld = set(withheld_env)
+    env = {k: v for k, v in os.environ.items() if k not in withheld}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    with progress.paused():
+        done = subprocess.run(
+            [sys.executable, "-m", "warehouse.publish"], input=json.dumps(request), stdout=subprocess.PIPE,
+            encoding="utf-8", errors="replace", env=env, cwd=root, check=False,
+        )  # fmt: skip
     try:
-        answer = json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
+        answer = json.loads(done.stdout)
+    except json.JSONDecodeError:
         raise PublishFailed(
-            f"the publisher's process ended (exit status {done.returncode}) without saying why: nothing was swapped "
-            f"in, the analysts' file is the one before; see the log above and run the publish again"
+            f"the publisher's process ended (exit status {done.returncode}) without saying why (killed, or out of "
+            "memory?): the analysts' file is whole, the one before or the new one; run the publish again"
         ) from None
     if answer.get("error") in REPORTED:
         raise REPORTED[answer["error"]](answer["message"])
     if "error" in answer:
         raise PublishFailed(f"publishing failed ({answer['error']}): {answer['message']}")
-    return Path(answer["published"])
+    return Published(Path(answer["published"]), answer["loads"])
 
 
 def main() -> None:
-    """The publisher's process: read the request :func:`publish_apart` sends on stdin, publish, and print one line of
-    JSON, the published file or the error (its type and message; no traceback)."""
+    """The publisher's process: read the request :func:`publish_apart` sends on stdin, publish, and write one JSON
+    answer to what was stdout: the published file and the loads, or the error (its type and message; no
+    traceback). Anything else written to stdout meanwhile (DuckDB's own progress bar, say) goes to stderr."""
+    answer_to = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
     request = json.loads(sys.stdin.read())
     _die_with(request["parent"])
     try:
         con = connect_loader(Path(request["loader_db"]), encrypt_spill=False)
         try:
+            con.execute("set enable_progress_bar = false")
             with progress.shown() if request["progress"] else contextlib.nullcontext():
                 path = publish(con, Path(request["published"]), request["area"], request["threshold"])
+            answer = {"published": str(path), "loads": audit.load_count(con)}
         finally:
             con.close()
-        answer = {"published": str(path)}
     except KeyboardInterrupt:  # Ctrl-C reaches both processes: the one that asked says it was interrupted
         sys.exit(130)
+    except ModelError as e:  # its file, and DuckDB's pointer to the place in it
+        answer = {"error": "ModelError", "message": str(e)}
     except Exception as e:  # noqa: BLE001 - reported to the process that asked, which raises it there
-        answer = {"error": type(e).__name__, "message": str(e)}
-    print(json.dumps(answer), flush=True)
+        answer = {"error": type(e).__name__, "message": (str(e).strip().splitlines() or [type(e).__name__])[0]}
+    answer_to.write(json.dumps(answer))
+    answer_to.close()
 
 
 def _die_with(parent: int) -> None:
     """Be killed when the process that asked dies (Linux's parent-death signal), as a publish in that process was:
     a run killed part way must not leave a publish running on, holding the loader's file, behind the next run."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if sys.platform == "linux" and ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+        sys.stderr.write(
+            f"publishing: cannot ask to end with the process that started it (errno {ctypes.get_errno()}): if that "
+            "process is killed, this publish runs on to its end\n"
+        )
     if os.getppid() != parent:  # it died before the signal was asked for
         sys.exit(1)
 

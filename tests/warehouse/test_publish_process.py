@@ -59,3 +59,27 @@ def test_a_publish_whose_process_fails_says_why_in_a_line_and_swaps_nothing_in(
     assert "\n" not in str(failed.value)
     assert not published.exists()
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_the_publishers_process_is_given_no_secret_the_configuration_names(
+    pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It never reads the pseudonym key or a partner's credential, so it is not given them (the process itself is
+    replaced here: what is checked is what it would be started with)."""
+    import subprocess
+
+    import warehouse.publish
+
+    started = {}
+
+    def run(args, **kwargs):  # noqa: ANN001, ANN202
+        started.update(kwargs)
+        return subprocess.CompletedProcess(args, 0, stdout='{"published": "yos.duckdb", "loads": 0}')
+
+    monkeypatch.setenv("YOS_TOKEN_POLICE", "t0ken")
+    monkeypatch.setattr(warehouse.publish.subprocess, "run", run)
+    named = [ref.env for ref in pipeline.cfg.secrets() if ref.env]
+    assert {"YOS_PSEUDONYM_KEY", "YOS_TOKEN_POLICE"} <= set(named)
+    pipeline.publish()
+    assert not set(named) & set(started["env"]), "a secret the configuration names was passed on"
+    assert started["env"]["YOS_DATA_DIR"] == str(pipeline.paths.data)  # the rest of the environment is

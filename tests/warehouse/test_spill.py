@@ -24,7 +24,7 @@ from warehouse.db import WarehouseBusy, connect_loader, spill_directory
 from warehouse.pseudonymise import BLOCK, install
 
 PNC = re.compile(rb"\d{2}/\d{7}[A-Z]")
-PSEUDONYM = re.compile(rb"[0-9a-f]{32}")  # a keyed hash as stored: what a spill in the clear shows
+PSEUDONYM = re.compile(rb"[0-9a-f]{32}")  # a pseudonym or row hash as stored, in hex: what a spill in the clear shows
 
 
 def pads(key: str) -> list[bytes]:

@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/yos demo
 
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

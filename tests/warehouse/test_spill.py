@@ -40,7 +40,7 @@ class SpillWatch:
     def __init__(self, spill: Path, needles: list[bytes]) -> None:
         self.spill, self.needles = spill, needles
         self.bytes_read, self.files, self.found, self.modes = 0, set(), [], set()
-        self.pseudonyms = 0  # spill files in which a pseudonym could be read
+        self.pseudonyms = 0  # reads of a spill file in which a pseudonym or row hash could be read
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
